@@ -1,2 +1,174 @@
 //! The built-in catalog of command descriptors for toolcap, compiled into the binary.
+//!
+//! Each [`Command`] (looked up by the basename an argv starts with: `rm`, `git`, `python3`) has
+//! a [`Risk`], its [`Capabilities`], a coarse [`Perf`] profile, a one-line summary and, where one
+//! exists, a safer alternative. Tool families (`git`, `docker`, `kubectl`, ...) also have a
+//! [`Family`] with an entry per [`Subcommand`] (`git push`, `docker compose up`); a family's
+//! floor and common flags are derived from its subcommands, and the whole family encodes as one
+//! v3 descriptor.
+//!
+//! The data lives in `data/commands.txt`, a readable line format; `build.rs` validates it and
+//! turns it into sorted static tables, so a lookup is a binary search and nothing is parsed at
+//! start-up. How each entry's risk and flags are decided is in `docs/catalog.md`.
+//!
+//! # Example
+//!
+//! ```
+//! use toolcap_catalog::{Capabilities, Risk, lookup};
+//!
+//! let rm = lookup("/usr/bin/rm").unwrap();
+//! assert!(rm.caps.contains(Capabilities::DESTRUCTIVE));
+//! let push = lookup("git").and_then(|git| git.family).and_then(|f| f.subcommand("push")).unwrap();
+//! assert_eq!(push.risk, Risk::Medium);
+//! ```
 #![cfg_attr(not(test), warn(missing_docs))]
+
+pub use toolcap_descriptor::{Capabilities, Perf, Risk};
+use toolcap_descriptor::{Descriptor, FamilyDescriptor, SubcommandDescriptor};
+
+/// A command of the catalog.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The basename it is invoked by.
+    pub name: &'static str,
+    /// Its risk when run with no arguments the rules know about.
+    pub risk: Risk,
+    /// What it can do through its documented features.
+    pub caps: Capabilities,
+    /// Its typical cost.
+    pub perf: Perf,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// A safer way to get the same job done, where one exists.
+    pub alternative: Option<&'static str>,
+    /// Its subcommands, when it is a tool family.
+    pub family: Option<&'static Family>,
+}
+
+impl Command {
+    /// Its v2 descriptor.
+    pub const fn descriptor(&self) -> Descriptor {
+        Descriptor::new(self.name, self.risk, self.caps, self.perf)
+    }
+}
+
+/// A tool family: a command whose first argument selects what it does.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Family {
+    /// The family's command name.
+    pub name: &'static str,
+    /// The lowest risk of any subcommand.
+    pub floor: Risk,
+    /// The flags every subcommand has.
+    pub common: Capabilities,
+    /// The subcommands, sorted by name. A name may be two words (`compose up`, `s3 rm`).
+    pub subcommands: &'static [Subcommand],
+}
+
+impl Family {
+    /// The subcommand with exactly this name (`"push"`, `"compose up"`).
+    pub fn subcommand(&self, name: &str) -> Option<&'static Subcommand> {
+        let subs = self.subcommands;
+        subs.binary_search_by(|s| s.name.cmp(name))
+            .ok()
+            .and_then(|i| subs.get(i))
+    }
+
+    /// The subcommand named by the first words of `words` (the arguments after the family's
+    /// command, options already removed): a two-word entry (`compose up`) wins over a one-word
+    /// one (`compose`). Returns it with the number of words it used.
+    pub fn resolve(&self, words: &[&str]) -> Option<(&'static Subcommand, usize)> {
+        if let [a, b, ..] = words {
+            let two = format!("{a} {b}");
+            if let Some(s) = self.subcommand(&two) {
+                return Some((s, 2));
+            }
+        }
+        words
+            .first()
+            .and_then(|a| self.subcommand(a))
+            .map(|s| (s, 1))
+    }
+
+    /// Its v3 descriptor.
+    pub fn descriptor_v3(&self) -> FamilyDescriptor {
+        let subs = self.subcommands.iter().map(Subcommand::descriptor);
+        #[allow(clippy::expect_used)]
+        // reason: build.rs builds every family with this same constructor and fails the build if it errs
+        FamilyDescriptor::new(self.name, self.floor, self.common, subs)
+            .expect("catalog families are validated by build.rs")
+    }
+
+    /// Its v3 encoding: the 16-byte parent, then an 8-byte delta per subcommand.
+    pub fn encode_v3(&self) -> Vec<u8> {
+        self.descriptor_v3().to_bytes()
+    }
+}
+
+/// A subcommand of a [`Family`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Subcommand {
+    /// Its name after the family's command (`"push"`, `"compose up"`).
+    pub name: &'static str,
+    /// Its risk when run with no arguments the rules know about.
+    pub risk: Risk,
+    /// Everything it can do, including the family's common flags.
+    pub caps: Capabilities,
+    /// Its typical cost.
+    pub perf: Perf,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// A safer way to get the same job done, where one exists.
+    pub alternative: Option<&'static str>,
+}
+
+impl Subcommand {
+    /// Its entry in the family's v3 descriptor.
+    pub const fn descriptor(&self) -> SubcommandDescriptor {
+        SubcommandDescriptor::new(self.name, self.risk, self.caps, self.perf)
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+
+/// The command invoked as `name`.
+///
+/// `name` may be a path (`/usr/bin/rm`: only the basename counts). For interpreters and
+/// compilers marked as versioned in the data, a version suffix is accepted (`python3.12`,
+/// `gcc-13`, `pip3`). Anything else that is not in the catalog is `None`: callers treat an
+/// unknown command as needing a look, never as safe.
+pub fn lookup(name: &str) -> Option<&'static Command> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    exact(base).or_else(|| {
+        let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+        let suffix = &base[trimmed.len()..];
+        let versioned = VERSIONED.binary_search(&trimmed).is_ok();
+        if versioned && suffix.bytes().any(|b| b.is_ascii_digit()) {
+            exact(trimmed)
+        } else {
+            None
+        }
+    })
+}
+
+fn exact(name: &str) -> Option<&'static Command> {
+    COMMANDS
+        .binary_search_by(|c| c.name.cmp(name))
+        .ok()
+        .and_then(|i| COMMANDS.get(i))
+}
+
+/// Every command, sorted by name.
+pub fn commands() -> &'static [Command] {
+    &COMMANDS
+}
+
+/// The family whose command is `name` (a basename, as for [`lookup`]).
+pub fn family(name: &str) -> Option<&'static Family> {
+    lookup(name).and_then(|c| c.family)
+}
+
+/// Every family, sorted by name.
+pub fn families() -> &'static [&'static Family] {
+    &FAMILIES
+}

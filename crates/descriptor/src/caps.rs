@@ -78,7 +78,11 @@ impl Capabilities {
 
     /// The set with exactly these bits, or `None` when a reserved bit is set.
     pub const fn from_bits(bits: u32) -> Option<Capabilities> {
-        if bits & !Capabilities::ALL_NAMED.0 == 0 { Some(Capabilities(bits)) } else { None }
+        if bits & !Capabilities::ALL_NAMED.0 == 0 {
+            Some(Capabilities(bits))
+        } else {
+            None
+        }
     }
 
     /// The set with these bits, reserved ones dropped.
@@ -120,7 +124,10 @@ impl Capabilities {
 
     /// The names of the flags set, in bit order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Capabilities::NAMED.iter().filter(move |(c, _)| self.contains(*c)).map(|(_, n)| *n)
+        Capabilities::NAMED
+            .iter()
+            .filter(move |(c, _)| self.contains(*c))
+            .map(|(_, n)| *n)
     }
 
     /// The flag with this kebab-case name (`network-download`); `_` is accepted for `-`.
@@ -129,9 +136,9 @@ impl Capabilities {
             .iter()
             .find(|(_, n)| {
                 n.len() == name.len()
-                    && n.bytes().zip(name.bytes()).all(|(a, b)| {
-                        a == b.to_ascii_lowercase() || (a == b'-' && b == b'_')
-                    })
+                    && n.bytes()
+                        .zip(name.bytes())
+                        .all(|(a, b)| a == b.to_ascii_lowercase() || (a == b'-' && b == b'_'))
             })
             .map(|(c, _)| *c)
     }
@@ -189,7 +196,8 @@ impl FromStr for Capabilities {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut caps = Capabilities::NONE;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            caps |= Capabilities::flag_named(part).ok_or_else(|| UnknownCapability(part.to_owned()))?;
+            caps |=
+                Capabilities::flag_named(part).ok_or_else(|| UnknownCapability(part.to_owned()))?;
         }
         Ok(caps)
     }
@@ -211,7 +219,10 @@ mod tests {
         assert_eq!(all, Capabilities::ALL_NAMED);
         let s = all.to_string();
         assert_eq!(s.parse::<Capabilities>(), Ok(all));
-        assert_eq!("network_download".parse::<Capabilities>(), Ok(Capabilities::NETWORK_DOWNLOAD));
+        assert_eq!(
+            "network_download".parse::<Capabilities>(),
+            Ok(Capabilities::NETWORK_DOWNLOAD)
+        );
         assert!("teleport".parse::<Capabilities>().is_err());
         assert_eq!(Capabilities::from_bits(1 << 31), None);
     }

@@ -24,7 +24,13 @@ pub enum Risk {
 
 impl Risk {
     /// Every level, from least to most risky.
-    pub const ALL: [Risk; 5] = [Risk::Safe, Risk::Low, Risk::Medium, Risk::High, Risk::Critical];
+    pub const ALL: [Risk; 5] = [
+        Risk::Safe,
+        Risk::Low,
+        Risk::Medium,
+        Risk::High,
+        Risk::Critical,
+    ];
 
     /// The upper-case name used in JSON and on the command line (`"SAFE"` .. `"CRITICAL"`).
     pub const fn name(self) -> &'static str {
