@@ -6,6 +6,7 @@ use toolcap_catalog::{Capabilities, Risk, commands, families, family, lookup};
 use toolcap_descriptor::{Descriptor, FamilyDescriptor};
 
 /// Size and shape of the catalog.
+#[cfg(test)]
 mod shape {
     use super::*;
 
@@ -49,6 +50,7 @@ mod shape {
 }
 
 /// Every entry's descriptors survive their wire formats.
+#[cfg(test)]
 mod round_trip {
     use super::*;
 
@@ -84,6 +86,7 @@ mod round_trip {
 }
 
 /// Spot checks of entries the policy engine relies on.
+#[cfg(test)]
 mod spot {
     use super::*;
 
