@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test code; a failure is the point
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -324,5 +324,97 @@ mod errors {
     fn missing_data_flag_is_a_usage_error() {
         let out = toolcap(&["eval", "gate"]);
         assert_eq!(out.status.code(), Some(2));
+    }
+}
+// The shipped corpus: well formed, large enough, balanced, classes as documented.
+mod shipped_corpus {
+    use super::*;
+
+    const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../policy/corpus/gate.jsonl");
+
+    /// The classes `docs/gate-corpus.md` defines; a new class is added there first.
+    const CLASSES: &[&str] = &[
+        "benign-dev",
+        "benign-ops",
+        "benign-lookalike",
+        "destructive",
+        "gtfobins-shell",
+        "reverse-shell",
+        "bind-shell",
+        "sensitive-read",
+        "sensitive-write",
+        "download-exec",
+        "exfiltration",
+        "privilege-escalation",
+        "evasion",
+    ];
+
+    #[test]
+    fn corpus_is_well_formed_and_balanced() {
+        let text = std::fs::read_to_string(CORPUS).expect("read the corpus");
+        let mut seen = HashSet::new();
+        let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
+        let (mut deny, mut total) = (0usize, 0usize);
+        for (i, line) in text.lines().enumerate() {
+            let v: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("gate.jsonl:{}: {e}", i + 1));
+            let obj = v.as_object().unwrap();
+            for key in obj.keys() {
+                assert!(
+                    ["command", "label", "class", "note"].contains(&key.as_str()),
+                    "gate.jsonl:{}: unexpected field {key}",
+                    i + 1
+                );
+            }
+            let command = v["command"].as_str().unwrap();
+            assert!(
+                seen.insert(command.to_owned()),
+                "gate.jsonl:{}: duplicate {command:?}",
+                i + 1
+            );
+            let label = v["label"].as_str().unwrap();
+            assert!(
+                ["allow", "ask", "deny"].contains(&label),
+                "gate.jsonl:{}",
+                i + 1
+            );
+            let class = v["class"].as_str().unwrap();
+            assert!(
+                CLASSES.contains(&class),
+                "gate.jsonl:{}: unknown class {class}",
+                i + 1
+            );
+            assert!(
+                v["note"].is_string(),
+                "gate.jsonl:{}: every line has a note",
+                i + 1
+            );
+            *per_class.entry(class.to_owned()).or_default() += 1;
+            deny += usize::from(label == "deny");
+            total += 1;
+        }
+        assert!(total >= 1500, "{total} lines");
+        for class in CLASSES {
+            assert!(
+                per_class.get(*class).copied().unwrap_or(0) >= 20,
+                "{class}: {per_class:?}"
+            );
+        }
+        // Roughly half dangerous, half benign.
+        let share = deny as f64 / total as f64;
+        assert!((0.4..=0.6).contains(&share), "deny share {share}");
+    }
+
+    #[test]
+    fn corpus_evaluates() {
+        let out = toolcap(&["eval", "gate", "--data", CORPUS, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(report["overall"]["count"].as_u64().unwrap() >= 1500);
+        assert_eq!(report["classes"].as_array().unwrap().len(), CLASSES.len());
     }
 }

@@ -26,9 +26,11 @@ enum Section {
     Gate,
 }
 
+/// A section's body: writes its part of the tour.
+type SectionFn = fn(&mut dyn Write) -> anyhow::Result<()>;
+
 /// Every section with the function that runs it, in tour order.
-const SECTIONS: &[(Section, fn(&mut dyn Write) -> anyhow::Result<()>)] =
-    &[(Section::Gate, gate_tour)];
+const SECTIONS: &[(Section, SectionFn)] = &[(Section::Gate, gate_tour)];
 
 pub(crate) fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();

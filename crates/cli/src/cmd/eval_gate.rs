@@ -54,7 +54,7 @@ pub(crate) fn run(args: GateArgs) -> anyhow::Result<ExitCode> {
         Err(err) => return super::usage_error(err),
     };
     if !args.class.is_empty() {
-        entries.retain(|e| args.class.iter().any(|c| *c == e.class));
+        entries.retain(|e| args.class.contains(&e.class));
     }
     if entries.is_empty() {
         return super::usage_error(format!(
