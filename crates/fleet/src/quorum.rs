@@ -1,0 +1,264 @@
+//! Quorum certificates: an aggregate is final only when enough members of its committee signed
+//! the same (epoch, level, node, output hash).
+//!
+//! The committee of an aggregator is the set of its children (the members of the level below
+//! it that report to it). Each honest member recomputes the aggregator's output from the signed
+//! children and endorses the hash of what it computed; a certificate is
+//! `required(N) = ceil(num/den * N)` valid endorsements from distinct committee members of one
+//! hash. With the default 3/4, a committee of `N` tolerates `f = N - ceil(3N/4) <= N/4` faulty
+//! members: the honest ones alone still reach the quorum, and no hash the honest members did
+//! not compute can gather one (it would need more than `f` faulty signers). This is a
+//! certificate, not consensus: see `docs/fleet-protocol.md`.
+
+use std::collections::BTreeMap;
+
+use toolcap_crypto::{Canonical, Hash, Signature};
+
+use crate::error::{Error, Result};
+use crate::record::{Endorsement, Membership, NodeId, Signed, verify_all};
+
+/// A quorum threshold `num/den` of a committee (default 3/4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threshold {
+    num: u32,
+    den: u32,
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold { num: 3, den: 4 }
+    }
+}
+
+impl Threshold {
+    /// The fraction `num/den`, which must lie in `(1/2, 1]` (below a majority two conflicting
+    /// hashes could both be certified).
+    pub fn new(num: u32, den: u32) -> Result<Self> {
+        if den == 0 || num > den || 2 * u64::from(num) <= u64::from(den) {
+            return Err(Error::Config("quorum threshold must be in (1/2, 1]"));
+        }
+        Ok(Threshold { num, den })
+    }
+    /// The threshold as a float.
+    pub fn fraction(&self) -> f64 {
+        f64::from(self.num) / f64::from(self.den)
+    }
+    /// Endorsements required from a committee of `members`: `ceil(num * members / den)`, at
+    /// least 1.
+    pub fn required(&self, members: usize) -> usize {
+        let n = members as u128 * u128::from(self.num);
+        let d = u128::from(self.den);
+        (n.div_ceil(d) as usize).max(1)
+    }
+    /// The most faulty members a committee of `members` tolerates: `members - required`.
+    pub fn tolerated(&self, members: usize) -> usize {
+        members.saturating_sub(self.required(members))
+    }
+}
+
+/// Endorsements of one output hash by a quorum of a committee.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certificate {
+    /// The epoch.
+    pub epoch: u64,
+    /// The level of the certified aggregator.
+    pub level: u8,
+    /// The certified aggregator.
+    pub node: NodeId,
+    /// Hash of the certified summary.
+    pub output: Hash,
+    /// `(member, signature)` pairs, sorted by member, each over the [`Endorsement`].
+    pub signatures: Vec<(NodeId, Signature)>,
+}
+
+impl Certificate {
+    /// Builds the certificate of the hash that gathered a quorum among `votes` (already
+    /// signature-checked by the caller, or not: they are checked here in one batch). Votes from
+    /// non-members, for other positions, duplicated or with bad signatures are ignored.
+    pub fn assemble(
+        epoch: u64,
+        level: u8,
+        node: NodeId,
+        votes: &[Signed<Endorsement>],
+        committee: &[NodeId],
+        threshold: Threshold,
+        members: &Membership,
+    ) -> Result<Certificate> {
+        let required = threshold.required(committee.len());
+        let relevant: Vec<&Signed<Endorsement>> = votes
+            .iter()
+            .filter(|v| {
+                v.record.epoch == epoch
+                    && v.record.level == level
+                    && v.record.node == node
+                    && v.record.member == v.signer
+                    && committee.contains(&v.signer)
+            })
+            .collect();
+        let bad = verify_all(&relevant, members);
+        let mut by_hash: BTreeMap<Hash, BTreeMap<NodeId, Signature>> = BTreeMap::new();
+        for (i, v) in relevant.iter().enumerate() {
+            if bad.binary_search(&i).is_ok() {
+                continue;
+            }
+            by_hash
+                .entry(v.record.output)
+                .or_default()
+                .entry(v.signer)
+                .or_insert(v.signature);
+        }
+        let best = by_hash
+            .iter()
+            .max_by_key(|(_, s)| s.len())
+            .map(|(h, s)| (*h, s.len()));
+        match best {
+            Some((hash, count)) if count >= required => {
+                let signatures = by_hash
+                    .remove(&hash)
+                    .map(|s| s.into_iter().collect())
+                    .unwrap_or_default();
+                Ok(Certificate {
+                    epoch,
+                    level,
+                    node,
+                    output: hash,
+                    signatures,
+                })
+            }
+            Some((_, count)) => Err(Error::NoQuorum {
+                best: count,
+                required,
+            }),
+            None => Err(Error::NoQuorum { best: 0, required }),
+        }
+    }
+
+    /// The endorsement records this certificate's signatures cover, with their signers.
+    pub fn endorsements(&self) -> impl Iterator<Item = Signed<Endorsement>> + '_ {
+        self.signatures.iter().map(|(m, s)| Signed {
+            record: Endorsement {
+                epoch: self.epoch,
+                level: self.level,
+                node: self.node,
+                output: self.output,
+                member: *m,
+            },
+            signer: *m,
+            signature: *s,
+        })
+    }
+
+    /// Checks the certificate names `output` for (`epoch`, `level`, `node`), carries at least
+    /// `required(committee)` distinct committee members, and that every signature verifies.
+    pub fn verify(
+        &self,
+        committee: &[NodeId],
+        threshold: Threshold,
+        members: &Membership,
+    ) -> Result<()> {
+        let fail = |reason| Error::Certificate {
+            node: self.node,
+            reason,
+        };
+        let mut last: Option<NodeId> = None;
+        for (m, _) in &self.signatures {
+            if last.is_some_and(|l| l >= *m) {
+                return Err(fail("signers not distinct and sorted"));
+            }
+            if !committee.contains(m) {
+                return Err(fail("signer not in the committee"));
+            }
+            last = Some(*m);
+        }
+        if self.signatures.len() < threshold.required(committee.len()) {
+            return Err(fail("below quorum"));
+        }
+        let records: Vec<Signed<Endorsement>> = self.endorsements().collect();
+        let refs: Vec<&Signed<Endorsement>> = records.iter().collect();
+        if !verify_all(&refs, members).is_empty() {
+            return Err(fail("invalid endorsement signature"));
+        }
+        Ok(())
+    }
+
+    /// The canonical bytes of the endorsement member `m` signed (for external checkers).
+    pub fn endorsement_bytes(&self, m: NodeId) -> Vec<u8> {
+        Endorsement {
+            epoch: self.epoch,
+            level: self.level,
+            node: self.node,
+            output: self.output,
+            member: m,
+        }
+        .to_canonical()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolcap_crypto::SigningKey;
+
+    #[test]
+    fn required_is_ceiling() {
+        let t = Threshold::default();
+        assert_eq!(t.required(64), 48);
+        assert_eq!(t.required(9), 7);
+        assert_eq!(t.required(5), 4);
+        assert_eq!(t.required(4), 3);
+        assert_eq!(t.required(1), 1);
+        assert_eq!(t.tolerated(64), 16);
+        assert_eq!(t.tolerated(7), 1);
+        assert!(Threshold::new(1, 2).is_err());
+        assert!(Threshold::new(9, 10).is_ok());
+        for n in 1..200usize {
+            // f <= N/4 and the honest rest is a quorum.
+            assert!(4 * t.tolerated(n) <= n);
+            assert!(n - t.tolerated(n) >= t.required(n));
+        }
+    }
+
+    #[test]
+    fn quorum_of_distinct_members() {
+        let keys: Vec<SigningKey> = (0..8u8).map(|i| SigningKey::from_seed(&[i; 32])).collect();
+        let members = Membership::new(keys.iter().map(SigningKey::verifying_key).collect());
+        let committee: Vec<NodeId> = (0..8).map(NodeId).collect();
+        let vote = |i: usize, h: u8| {
+            Signed::sign(
+                Endorsement {
+                    epoch: 1,
+                    level: 1,
+                    node: NodeId(99),
+                    output: Hash([h; 32]),
+                    member: NodeId(i as u64),
+                },
+                NodeId(i as u64),
+                &keys[i],
+            )
+        };
+        let t = Threshold::default();
+        // 6 of 8 honest: quorum (required 6).
+        let mut votes: Vec<_> = (0..6).map(|i| vote(i, 1)).collect();
+        votes.push(vote(6, 2));
+        let cert =
+            Certificate::assemble(1, 1, NodeId(99), &votes, &committee, t, &members).unwrap();
+        assert_eq!(cert.output, Hash([1; 32]));
+        cert.verify(&committee, t, &members).unwrap();
+        // Duplicates do not count twice.
+        let dup: Vec<_> = (0..5).map(|i| vote(i, 1)).chain([vote(0, 1)]).collect();
+        assert!(matches!(
+            Certificate::assemble(1, 1, NodeId(99), &dup, &committee, t, &members),
+            Err(Error::NoQuorum {
+                best: 5,
+                required: 6
+            })
+        ));
+        // A tampered certificate fails.
+        let mut bad = cert.clone();
+        bad.output = Hash([2; 32]);
+        assert!(bad.verify(&committee, t, &members).is_err());
+        let mut short = cert;
+        short.signatures.pop();
+        assert!(short.verify(&committee, t, &members).is_err());
+    }
+}
