@@ -124,6 +124,21 @@ fn gate_tour(out: &mut dyn Write) -> anyhow::Result<()> {
                 verdict.decision.name().to_uppercase()
             )?;
             writeln!(out, "         reason:  {}", verdict.reason)?;
+            // The strictest part is the one the decision is about; show it when it is not the
+            // whole line, so the unwrapping is visible.
+            if let Some(part) = verdict
+                .commands
+                .iter()
+                .filter(|c| c.decision == verdict.decision)
+                .find(|c| !c.rules.is_empty())
+            {
+                writeln!(
+                    out,
+                    "         part:    {}  [{}]",
+                    part.argv.join(" "),
+                    part.rules.join(", ")
+                )?;
+            }
             if let Some(alt) = &verdict.alternative {
                 writeln!(out, "         instead: {alt}")?;
             }
