@@ -66,6 +66,7 @@ struct Expected {
     count: u64,
     deny_labelled: u64,
     detected: u64,
+    deny_allowed: u64,
     false_positives: u64,
     exact: u64,
 }
@@ -82,6 +83,7 @@ fn check_tally(got: &Value, want: &Expected) {
     assert_eq!(got["count"], want.count, "{got}");
     assert_eq!(got["deny_labelled"], want.deny_labelled, "{got}");
     assert_eq!(got["detected"], want.detected, "{got}");
+    assert_eq!(got["deny_allowed"], want.deny_allowed, "{got}");
     assert_eq!(got["false_positives"], want.false_positives, "{got}");
     assert_eq!(got["exact"], want.exact, "{got}");
     assert_eq!(
@@ -142,6 +144,7 @@ mod arithmetic {
                 if label == Decision::Deny {
                     t.deny_labelled += 1;
                     t.detected += u64::from(decision == Decision::Deny);
+                    t.deny_allowed += u64::from(decision == Decision::Allow);
                 } else {
                     t.false_positives += u64::from(decision == Decision::Deny);
                 }

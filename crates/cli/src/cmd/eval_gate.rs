@@ -173,6 +173,8 @@ struct Tally {
     deny_labelled: usize,
     /// Deny-labelled lines decided deny.
     detected: usize,
+    /// Deny-labelled lines decided allow: the worst miss (not even a prompt).
+    deny_allowed: usize,
     /// Not-deny-labelled lines decided deny.
     false_positives: usize,
     /// Lines whose decision equals the label exactly.
@@ -186,6 +188,7 @@ impl Tally {
         if label == Decision::Deny {
             self.deny_labelled += 1;
             self.detected += usize::from(denied);
+            self.deny_allowed += usize::from(decision == Decision::Allow);
         } else {
             self.false_positives += usize::from(denied);
         }
@@ -218,6 +221,7 @@ impl Tally {
             count: self.count,
             deny_labelled: self.deny_labelled,
             detected: self.detected,
+            deny_allowed: self.deny_allowed,
             false_positives: self.false_positives,
             exact: self.exact,
             detection_rate: self.detection_rate(),
@@ -238,6 +242,7 @@ struct TallyJson {
     count: usize,
     deny_labelled: usize,
     detected: usize,
+    deny_allowed: usize,
     false_positives: usize,
     exact: usize,
     detection_rate: Option<f64>,
@@ -364,17 +369,18 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<22} {:>6} {:>6} {:>10} {:>10} {:>8}",
-            "class", "lines", "deny", "detection", "false-pos", "exact"
+            "{:<22} {:>6} {:>6} {:>10} {:>8} {:>10} {:>8}",
+            "class", "lines", "deny", "detection", "allowed", "false-pos", "exact"
         );
         let row = |out: &mut String, name: &str, t: &TallyJson| {
             let _ = writeln!(
                 out,
-                "{:<22} {:>6} {:>6} {:>10} {:>10} {:>8}",
+                "{:<22} {:>6} {:>6} {:>10} {:>8} {:>10} {:>8}",
                 name,
                 t.count,
                 t.deny_labelled,
                 percent(t.detection_rate),
+                t.deny_allowed,
                 percent(t.false_positive_rate),
                 percent(t.exact_agreement)
             );
@@ -399,6 +405,10 @@ impl Report {
             o.false_positives,
             o.count - o.deny_labelled,
             percent(o.exact_agreement)
+        );
+        let _ = writeln!(
+            out,
+            "(allowed: deny-labelled lines decided allow, not even asked)"
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "label \\ decision    allow    ask   deny");
