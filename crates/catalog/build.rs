@@ -137,7 +137,7 @@ fn generate(text: &str) -> Res<String> {
                     return Err((n, format!("duplicate command {name:?}")));
                 }
             }
-            [family, rest @ ..] if !rest.is_empty() && rest.len() <= 2 => {
+            [family, rest @ ..] if !rest.is_empty() && rest.len() <= 3 => {
                 if !commands.contains_key(*family) {
                     return Err((
                         n,

@@ -61,7 +61,8 @@ pub struct Family {
     pub floor: Risk,
     /// The flags every subcommand has.
     pub common: Capabilities,
-    /// The subcommands, sorted by name. A name may be two words (`compose up`, `s3 rm`).
+    /// The subcommands, sorted by name. A name may be up to three words (`compose up`, `s3 rm`,
+    /// `compute instances delete`).
     pub subcommands: &'static [Subcommand],
 }
 
@@ -75,19 +76,22 @@ impl Family {
     }
 
     /// The subcommand named by the first words of `words` (the arguments after the family's
-    /// command, options already removed): a two-word entry (`compose up`) wins over a one-word
-    /// one (`compose`). Returns it with the number of words it used.
+    /// command, options already removed): the longest entry wins, so `compose up` beats
+    /// `compose`, and `compute instances delete` beats `compute`. Returns it with the number of
+    /// words it used.
     pub fn resolve(&self, words: &[&str]) -> Option<(&'static Subcommand, usize)> {
-        if let [a, b, ..] = words {
-            let two = format!("{a} {b}");
-            if let Some(s) = self.subcommand(&two) {
-                return Some((s, 2));
+        let mut name = String::new();
+        let mut best = None;
+        for (i, w) in words.iter().take(MAX_SUBCOMMAND_WORDS).enumerate() {
+            if i > 0 {
+                name.push(' ');
+            }
+            name.push_str(w);
+            if let Some(s) = self.subcommand(&name) {
+                best = Some((s, i + 1));
             }
         }
-        words
-            .first()
-            .and_then(|a| self.subcommand(a))
-            .map(|s| (s, 1))
+        best
     }
 
     /// Its v3 descriptor.
@@ -104,6 +108,9 @@ impl Family {
         self.descriptor_v3().to_bytes()
     }
 }
+
+/// The most words a subcommand name has.
+pub const MAX_SUBCOMMAND_WORDS: usize = 3;
 
 /// A subcommand of a [`Family`].
 #[derive(Debug, PartialEq, Eq)]
