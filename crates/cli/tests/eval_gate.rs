@@ -196,6 +196,8 @@ mod arithmetic {
             assert!(m["reason"].is_string());
         }
         assert!(report["mean_check_micros"].as_f64().unwrap() >= 0.0);
+        // The fixture's lines are ordinary; an engine panic on any of them is a bug to see here.
+        assert_eq!(report["panics"], serde_json::json!([]), "{report}");
     }
 
     #[test]

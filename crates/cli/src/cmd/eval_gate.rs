@@ -68,11 +68,25 @@ pub(crate) fn run(args: GateArgs) -> anyhow::Result<ExitCode> {
     let judged: Vec<Judged> = entries
         .into_iter()
         .map(|entry| {
-            let verdict = engine.check(&entry.command);
-            Judged {
-                decision: verdict.decision,
-                reason: verdict.reason,
-                entry,
+            // A panic is an engine bug; it must not hide the other lines' results. It counts as
+            // deny because that is what an integration does when the engine fails: it fails closed.
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.check(&entry.command)
+            }));
+            match checked {
+                Ok(verdict) => Judged {
+                    decision: verdict.decision,
+                    reason: verdict.reason,
+                    panicked: false,
+                    entry,
+                },
+                Err(_) => Judged {
+                    decision: Decision::Deny,
+                    reason: "the engine panicked (counted as deny: integrations fail closed)"
+                        .to_owned(),
+                    panicked: true,
+                    entry,
+                },
             }
         })
         .collect();
@@ -164,6 +178,8 @@ struct Judged {
     entry: Entry,
     decision: Decision,
     reason: String,
+    /// The engine panicked on this line.
+    panicked: bool,
 }
 
 /// Counts for one class or for the whole corpus.
@@ -282,6 +298,8 @@ struct Report {
     elapsed_seconds: f64,
     /// Mean time of one check, in microseconds.
     mean_check_micros: f64,
+    /// Lines on which the engine panicked (each counted as deny).
+    panics: Vec<MissJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     misses: Option<Vec<MissJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -351,6 +369,7 @@ impl Report {
                 })
                 .collect(),
             confusion,
+            panics: judged.iter().filter(|j| j.panicked).map(miss).collect(),
             elapsed_seconds,
             mean_check_micros,
             misses,
@@ -428,6 +447,16 @@ impl Report {
             "\n{} checks in {:.3} s ({:.2} us per command line, including parsing)",
             o.count, self.elapsed_seconds, self.mean_check_micros
         );
+        if !self.panics.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nthe engine panicked on {} lines (counted as deny):",
+                self.panics.len()
+            );
+            for m in &self.panics {
+                let _ = writeln!(out, "  line {} [{}]: {}", m.line, m.class, m.command);
+            }
+        }
         for (title, list) in [
             ("misjudged (deny vs not-deny)", &self.misses),
             ("disagreements with the label", &self.disagreements),
