@@ -62,7 +62,7 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
     }
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err(path))?);
     let mut seed = Zeroizing::new([0u8; SECRET_LEN]);
-    hex::decode_to_slice(text.trim(), seed.as_mut())
+    hex::decode_to_slice(strip_newline(&text), seed.as_mut())
         .map_err(|_| Error::Malformed("secret key file (64 hex digits)"))?;
     Ok(SigningKey::from_seed(&seed))
 }
@@ -75,7 +75,17 @@ pub fn write_verifying_key(path: &Path, key: &VerifyingKey) -> Result<()> {
 /// Reads a public key file.
 pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey> {
     let text = fs::read_to_string(path).map_err(io_err(path))?;
-    VerifyingKey::from_hex(&text)
+    let hex_text = strip_newline(&text);
+    if hex_text.len() != 64 {
+        return Err(Error::Malformed("public key file (64 hex digits)"));
+    }
+    VerifyingKey::from_hex(hex_text)
+}
+
+// Exactly one optional trailing newline: files are compared strictly, so a changed byte anywhere
+// (even one that `trim` would forgive) makes the file invalid.
+fn strip_newline(text: &str) -> &str {
+    text.strip_suffix('\n').unwrap_or(text)
 }
 
 #[cfg(test)]
