@@ -94,25 +94,13 @@ fn generate(text: &str) -> Res<String> {
             }
         };
         let summary = cols[4].to_owned();
-        if summary.is_empty() || summary.contains('"') || summary.contains('\\') {
-            return Err((
-                n,
-                "summary must be non-empty, without quotes or backslashes".into(),
-            ));
+        if summary.is_empty() {
+            return Err((n, "empty summary".into()));
         }
         let alternative = cols
             .get(5)
             .filter(|a| !a.is_empty())
             .map(|a| (*a).to_owned());
-        if alternative
-            .as_deref()
-            .is_some_and(|a| a.contains('"') || a.contains('\\'))
-        {
-            return Err((
-                n,
-                "alternative must not contain quotes or backslashes".into(),
-            ));
-        }
         let words: Vec<&str> = name.split_whitespace().collect();
         match words.as_slice() {
             [single] => {
