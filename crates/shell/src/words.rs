@@ -1,0 +1,125 @@
+//! Quote removal helpers: ANSI-C `$'...'` decoding and shell quoting for rebuilt command lines.
+
+/// Decodes the body of a bash ANSI-C quoted string (`$'\x72m'` -> `rm`), per the bash manual,
+/// "ANSI-C Quoting". Unknown escapes are kept as written.
+pub(crate) fn ansi_c(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        match e {
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'e' | 'E' => out.push('\x1b'),
+            'f' => out.push('\x0c'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\x0b'),
+            '\\' | '\'' | '"' | '?' => out.push(e),
+            'x' | 'u' | 'U' => {
+                let max = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let mut v: u32 = 0;
+                let mut n = 0;
+                while n < max {
+                    match chars.peek().and_then(|d| d.to_digit(16)) {
+                        Some(d) => {
+                            v = v * 16 + d;
+                            chars.next();
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                match (n, char::from_u32(v)) {
+                    (0, _) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    (_, Some(ch)) => out.push(ch),
+                    (_, None) => out.push('\u{fffd}'),
+                }
+            }
+            '0'..='7' => {
+                let mut v: u32 = e.to_digit(8).unwrap_or(0);
+                let mut n = 1;
+                while n < 3 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            chars.next();
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+            }
+            'c' => {
+                // Control character: `\cx`.
+                if let Some(x) = chars.next() {
+                    out.push(char::from_u32(u32::from(x) & 0x1f).unwrap_or('\u{fffd}'));
+                }
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+/// Quotes `s` for a shell so that it reads back as one word.
+pub(crate) fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&b))
+    {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_c_escapes() {
+        assert_eq!(ansi_c(r"\x72m"), "rm");
+        assert_eq!(ansi_c(r"\162\155"), "rm");
+        assert_eq!(ansi_c(r"\u0072m"), "rm");
+        assert_eq!(ansi_c(r"a\nb\q"), "a\nb\\q");
+        assert_eq!(ansi_c(r"\"), "\\");
+    }
+
+    #[test]
+    fn quoting_round_trips_through_the_parser() {
+        for s in ["rm", "a b", "it's", "", "$(x)"] {
+            let a = crate::analyze(&format!("echo {}", quote(s))).unwrap();
+            assert_eq!(a.commands[0].argv[1].text, s);
+        }
+    }
+}
