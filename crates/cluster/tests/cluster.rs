@@ -1,0 +1,336 @@
+//! Cluster links end to end: membership, sealed frames, and a real `nats-server` as the broker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test code; a failure should abort the test
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use toolcap_cluster::nats::{NatsTransport, inbox_subject};
+use toolcap_cluster::{
+    ClusterError, FrameKind, Level, Link, LinkKeys, Member, Membership, SignedMembership,
+};
+use toolcap_crypto::SigningKey;
+
+struct Node {
+    id: &'static str,
+    link: LinkKeys,
+}
+
+fn cluster() -> (SigningKey, Membership, Vec<Node>) {
+    let authority = SigningKey::generate_os().unwrap();
+    let shape = [
+        ("g", Level::Global, None),
+        ("r1", Level::Regional, Some("g")),
+        ("l1", Level::Local, Some("r1")),
+    ];
+    let mut nodes = Vec::new();
+    let mut members = Vec::new();
+    for (id, level, parent) in shape {
+        let link = LinkKeys::generate().unwrap();
+        members.push(Member::new(
+            id,
+            level,
+            parent,
+            SigningKey::generate_os().unwrap().verifying_key(),
+            link.public(),
+        ));
+        nodes.push(Node { id, link });
+    }
+    (
+        authority,
+        Membership {
+            cluster: "t".into(),
+            version: 1,
+            members,
+        },
+        nodes,
+    )
+}
+
+fn link(m: &Membership, n: Node) -> Link {
+    Link::new(n.id, n.link, m.clone()).unwrap()
+}
+
+/// Membership lists: what verifies and what does not.
+mod membership {
+    use super::*;
+
+    #[test]
+    fn only_the_authoritys_signature_over_a_consistent_list_verifies() {
+        let (authority, m, _) = cluster();
+        let signed = SignedMembership::sign(m.clone(), &authority);
+        assert_eq!(signed.verify(&authority.verifying_key()).unwrap(), m);
+
+        let other = SigningKey::generate_os().unwrap();
+        assert!(
+            signed.verify(&other.verifying_key()).is_err(),
+            "wrong authority"
+        );
+        for i in [0, signed.bytes.len() / 2, signed.bytes.len() - 1] {
+            let mut t = signed.clone();
+            t.bytes[i] ^= 1;
+            assert!(
+                t.verify(&authority.verifying_key()).is_err(),
+                "byte {i} flipped"
+            );
+        }
+
+        let mut orphan = m.clone();
+        orphan.members[2].parent = Some("nowhere".into());
+        let e = SignedMembership::sign(orphan, &authority)
+            .verify(&authority.verifying_key())
+            .unwrap_err();
+        assert!(matches!(e, ClusterError::Membership(_)), "{e}");
+        let mut skip = m.clone();
+        skip.members[2].parent = Some("g".into());
+        assert!(
+            skip.validate().is_err(),
+            "a local node reporting straight to the global one"
+        );
+        let mut dup = m;
+        dup.members[2].link_key = dup.members[1].link_key;
+        assert!(dup.validate().is_err(), "shared link key");
+    }
+}
+
+/// Sealing and opening without a broker.
+mod frames {
+    use super::*;
+
+    #[test]
+    fn frames_authenticate_sender_recipient_and_header() {
+        let (_, m, mut nodes) = cluster();
+        let l1 = nodes.pop().unwrap();
+        let r1 = nodes.pop().unwrap();
+        let g = nodes.pop().unwrap();
+        let mut l1 = link(&m, l1);
+        let mut r1 = link(&m, r1);
+        let mut g = link(&m, g);
+
+        let frame = l1.seal("r1", FrameKind::Summary, b"summary").unwrap();
+        assert!(
+            !frame.windows(7).any(|w| w == b"summary"),
+            "payload is encrypted"
+        );
+        assert!(
+            matches!(g.open(&frame), Err(ClusterError::InvalidFrame)),
+            "not for g"
+        );
+        let opened = r1.open(&frame).unwrap();
+        assert_eq!(
+            (opened.header.from.as_str(), opened.header.kind),
+            ("l1", FrameKind::Summary)
+        );
+        assert!(matches!(r1.open(&frame), Err(ClusterError::Replay(_))));
+
+        // Every single-byte change anywhere in the frame is refused.
+        let frame = l1.seal("r1", FrameKind::Evidence, b"evidence").unwrap();
+        for i in 0..frame.len() {
+            let mut t = frame.clone();
+            t[i] ^= 0x20;
+            assert!(r1.open(&t).is_err(), "byte {i} changed and accepted");
+        }
+        assert!(
+            r1.open(&frame).is_ok(),
+            "the forgeries did not burn the sequence number"
+        );
+        assert!(r1.open(&[]).is_err());
+        assert!(r1.open(&frame[..frame.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_non_member_cannot_send_even_with_a_member_name() {
+        let (_, m, mut nodes) = cluster();
+        let _l1 = nodes.pop().unwrap();
+        let r1 = nodes.pop().unwrap();
+        let mut r1 = link(&m, r1);
+        // The attacker holds its own link key and claims to be l1.
+        let mut forged = m.clone();
+        let attacker = LinkKeys::generate().unwrap();
+        forged.members[2].link_key = attacker.public();
+        let mut mallory = Link::new("l1", attacker, forged).unwrap();
+        let frame = mallory.seal("r1", FrameKind::Summary, b"lies").unwrap();
+        assert!(matches!(r1.open(&frame), Err(ClusterError::InvalidFrame)));
+    }
+
+    #[test]
+    fn a_restarted_sender_continues_above_its_floor() {
+        let (_, m, mut nodes) = cluster();
+        let l1_keys = nodes.pop().unwrap();
+        let secret = l1_keys.link.secret();
+        let r1 = nodes.pop().unwrap();
+        let mut r1 = link(&m, r1);
+        let mut l1 = link(&m, l1_keys);
+        for _ in 0..3 {
+            r1.open(&l1.seal("r1", FrameKind::Clock, b"x").unwrap())
+                .unwrap();
+        }
+        // Restart: a new Link from the stored secret, seq floor from the clock.
+        let mut l1 = Link::new("l1", LinkKeys::from_secret(&secret).unwrap(), m.clone()).unwrap();
+        assert!(
+            r1.open(&l1.seal("r1", FrameKind::Clock, b"x").unwrap())
+                .is_err(),
+            "seq 1 again is a replay"
+        );
+        l1.set_seq_floor(1_000_000);
+        assert!(
+            r1.open(&l1.seal("r1", FrameKind::Clock, b"x").unwrap())
+                .is_ok()
+        );
+    }
+}
+
+/// A real nats-server with JetStream, started on a free loopback port.
+struct NatsServer {
+    child: Child,
+    dir: PathBuf,
+    url: String,
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn nats_server() -> Option<NatsServer> {
+    let bin = ["nats-server", "/usr/sbin/nats-server"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok()
+        });
+    let Some(bin) = bin else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("nats-server is not installed; scripts/install-test-deps installs it");
+        }
+        eprintln!("SKIPPED: nats-server is not installed (run scripts/install-test-deps)");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("toolcap-nats-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new(bin)
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "nats-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(NatsServer {
+        child,
+        dir,
+        url: format!("nats://127.0.0.1:{port}"),
+    })
+}
+
+/// Frames over a real, untrusted broker.
+mod broker {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn frames_cross_jetstream_and_the_brokers_tricks_fail() {
+        let Some(server) = nats_server() else { return };
+        let (_, m, mut nodes) = cluster();
+        let l1 = nodes.pop().unwrap();
+        let r1 = nodes.pop().unwrap();
+        let mut l1 = link(&m, l1);
+        let mut r1 = link(&m, r1);
+        let r1_member = m.member("r1").unwrap().clone();
+
+        let net = NatsTransport::connect(&server.url, "t").await.unwrap();
+        let frame = l1.seal("r1", FrameKind::Summary, b"epoch 1").unwrap();
+        net.send(&r1_member, frame.clone()).await.unwrap();
+        // The broker (or anyone who can publish) replays the frame and injects garbage.
+        net.send(&r1_member, frame).await.unwrap();
+        net.send(&r1_member, b"TCF1 garbage".to_vec())
+            .await
+            .unwrap();
+        net.send(
+            &r1_member,
+            l1.seal("r1", FrameKind::Summary, b"epoch 2").unwrap(),
+        )
+        .await
+        .unwrap();
+
+        let mut inbox = net.inbox(&r1_member).await.unwrap();
+        let mut accepted = Vec::new();
+        let mut rejected = 0;
+        for _ in 0..4 {
+            let d = tokio::time::timeout(Duration::from_secs(10), inbox.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            match r1.open(d.frame()) {
+                Ok(o) => accepted.push(o.payload),
+                Err(_) => rejected += 1,
+            }
+            d.ack().await.unwrap();
+        }
+        assert_eq!(accepted, vec![b"epoch 1".to_vec(), b"epoch 2".to_vec()]);
+        assert_eq!(rejected, 2);
+        assert_eq!(inbox_subject("t", &r1_member), "toolcap.t.regional.r1");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unacknowledged_frame_is_redelivered_to_a_restarted_node() {
+        let Some(server) = nats_server() else { return };
+        let (_, m, mut nodes) = cluster();
+        let l1 = nodes.pop().unwrap();
+        let mut l1 = link(&m, l1);
+        let r1_member = m.member("r1").unwrap().clone();
+        let net = NatsTransport::connect(&server.url, "t")
+            .await
+            .unwrap()
+            .with_ack_wait(Duration::from_secs(1));
+        net.send(
+            &r1_member,
+            l1.seal("r1", FrameKind::Evidence, b"must not be lost")
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        {
+            let mut inbox = net.inbox(&r1_member).await.unwrap();
+            let d = tokio::time::timeout(Duration::from_secs(10), inbox.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            assert!(!d.frame().is_empty());
+            // Dropped without ack: the node "crashed" while processing.
+        }
+        let net2 = NatsTransport::connect(&server.url, "t")
+            .await
+            .unwrap()
+            .with_ack_wait(Duration::from_secs(1));
+        let mut inbox = net2.inbox(&r1_member).await.unwrap();
+        let d = tokio::time::timeout(Duration::from_secs(30), inbox.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(d.frame().starts_with(b"TCF1"));
+        d.ack().await.unwrap();
+    }
+}
