@@ -305,8 +305,8 @@ pub fn bound_movement(prev: &[f64], proposed: &[f64], max_step: &[f64]) -> Resul
 /// Settings of the synchronised-shift alarm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SyncShiftConfig {
-    /// A node "shifts" on a coordinate when its report moved by more than this many of the
-    /// coordinate's per-epoch noise units since its previous report.
+    /// A node "shifts" on a coordinate when its report departs from the epoch's median
+    /// report by more than this many of the coordinate's noise units.
     pub threshold: f64,
     /// Alarm when at least this fraction of the reporting nodes shift in the same direction
     /// on the same coordinate in one epoch.
@@ -317,7 +317,7 @@ pub struct SyncShiftConfig {
 
 impl Default for SyncShiftConfig {
     fn default() -> Self {
-        // At 4 noise units an honest node shifts by chance with probability ~3e-5 per side.
+        // At 4 noise units an honest node departs by chance with probability ~3e-5 per side.
         SyncShiftConfig {
             threshold: 4.0,
             min_fraction: 0.1,
@@ -339,24 +339,30 @@ pub struct SyncAlarm {
     pub nodes: Vec<u32>,
 }
 
-/// Tracks every node's previous report and raises [`SyncAlarm`] when many move together.
+/// Raises [`SyncAlarm`] when many nodes depart from the consensus together. One node off
+/// by chance, or the whole fleet moving (a real change of behaviour moves the median too),
+/// raises nothing; a group moving in step does, even when each of them stays under the
+/// aggregation's per-node outlier bound.
 #[derive(Debug, Clone)]
 pub struct SyncShiftDetector {
     config: SyncShiftConfig,
-    prev: std::collections::BTreeMap<u32, Vec<f64>>,
+    alarms: u64,
 }
 
 impl SyncShiftDetector {
-    /// A detector with no history.
+    /// A detector.
     pub fn new(config: SyncShiftConfig) -> Self {
-        SyncShiftDetector {
-            config,
-            prev: std::collections::BTreeMap::new(),
-        }
+        SyncShiftDetector { config, alarms: 0 }
     }
 
-    /// Feeds one epoch's reports `(node, vector)` with each coordinate's per-epoch noise
-    /// unit (e.g. the standard error of a node's mean). Returns the strongest alarm, if any.
+    /// Alarms raised so far.
+    pub fn alarms(&self) -> u64 {
+        self.alarms
+    }
+
+    /// Feeds one epoch's reports `(node, vector)` with each coordinate's noise unit (e.g. the
+    /// standard error of a node's mean). Reports of the wrong dimension are ignored. Returns
+    /// the strongest alarm, if any.
     pub fn observe(
         &mut self,
         epoch: u64,
@@ -364,36 +370,33 @@ impl SyncShiftDetector {
         noise_unit: &[f64],
     ) -> Option<SyncAlarm> {
         let dim = noise_unit.len();
-        let mut up: Vec<Vec<u32>> = vec![Vec::new(); dim];
-        let mut down: Vec<Vec<u32>> = vec![Vec::new(); dim];
-        for (node, v) in reports {
-            if v.len() != dim {
+        let valid: Vec<&(u32, Vec<f64>)> = reports
+            .iter()
+            .filter(|(_, v)| v.len() == dim && v.iter().all(|x| x.is_finite()))
+            .collect();
+        let need = ((self.config.min_fraction * valid.len() as f64).ceil() as usize)
+            .max(self.config.min_nodes)
+            .max(1);
+        let mut best: Option<SyncAlarm> = None;
+        for (j, unit) in noise_unit.iter().enumerate() {
+            if unit.is_nan() || *unit <= 0.0 || valid.is_empty() {
                 continue;
             }
-            if let Some(p) = self.prev.get(node) {
-                for j in 0..dim {
-                    let unit = noise_unit[j];
-                    if unit.is_nan() || unit <= 0.0 {
-                        continue;
-                    }
-                    let z = (v[j] - p[j]) / unit;
-                    if z > self.config.threshold {
-                        up[j].push(*node);
-                    } else if z < -self.config.threshold {
-                        down[j].push(*node);
-                    }
+            let mut col: Vec<f64> = valid.iter().map(|(_, v)| v[j]).collect();
+            col.sort_unstable_by(f64::total_cmp);
+            let median = col[(col.len() - 1) / 2];
+            let (mut up, mut down) = (Vec::new(), Vec::new());
+            for (node, v) in &valid {
+                let z = (v[j] - median) / unit;
+                if z > self.config.threshold {
+                    up.push(*node);
+                } else if z < -self.config.threshold {
+                    down.push(*node);
                 }
             }
-            self.prev.insert(*node, v.clone());
-        }
-        let need = ((self.config.min_fraction * reports.len() as f64).ceil() as usize)
-            .max(self.config.min_nodes);
-        let mut best: Option<SyncAlarm> = None;
-        for j in 0..dim {
-            for (dir, nodes) in [(1i8, &up[j]), (-1i8, &down[j])] {
+            for (dir, mut nodes) in [(1i8, up), (-1i8, down)] {
                 let beats = best.as_ref().is_none_or(|b| nodes.len() > b.nodes.len());
                 if nodes.len() >= need && beats {
-                    let mut nodes = nodes.clone();
                     nodes.sort_unstable();
                     best = Some(SyncAlarm {
                         epoch,
@@ -403,6 +406,9 @@ impl SyncShiftDetector {
                     });
                 }
             }
+        }
+        if best.is_some() {
+            self.alarms += 1;
         }
         best
     }
@@ -479,20 +485,30 @@ mod tests {
     #[test]
     fn synchronised_shift_raises_alarm_and_noise_does_not() {
         let mut d = SyncShiftDetector::new(SyncShiftConfig::default());
-        let base: Vec<(u32, Vec<f64>)> = (0..20).map(|n| (n, vec![0.0, 0.0])).collect();
-        assert_eq!(d.observe(0, &base, &[1.0, 1.0]), None);
-        // Small honest jitter: no alarm.
-        let jitter: Vec<(u32, Vec<f64>)> = (0..20)
-            .map(|n| (n, vec![(n % 3) as f64 - 1.0, 0.5]))
+        // Honest jitter within a unit, and one lone outlier: no alarm.
+        let mut jitter: Vec<(u32, Vec<f64>)> = (0..20)
+            .map(|n| (n, vec![f64::from(n % 3) - 1.0, 0.5]))
             .collect();
+        jitter[7].1[0] = 30.0;
         assert_eq!(d.observe(1, &jitter, &[1.0, 1.0]), None);
+        // The whole fleet moving together moves the median: no alarm.
+        let moved: Vec<(u32, Vec<f64>)> = jitter
+            .iter()
+            .map(|(n, v)| (*n, vec![v[0] + 10.0, v[1] + 10.0]))
+            .collect();
+        assert_eq!(d.observe(2, &moved, &[1.0, 1.0]), None);
         // Five nodes jump together on coordinate 1.
         let mut shifted = jitter.clone();
         for r in shifted.iter_mut().take(5) {
             r.1[1] += 10.0;
         }
-        let alarm = d.observe(2, &shifted, &[1.0, 1.0]).unwrap();
+        let alarm = d.observe(3, &shifted, &[1.0, 1.0]).unwrap();
         assert_eq!((alarm.coordinate, alarm.direction), (1, 1));
         assert_eq!(alarm.nodes, vec![0, 1, 2, 3, 4]);
+        assert_eq!(d.alarms(), 1);
+        // Malformed reports are ignored, never a panic.
+        let bad = vec![(1, vec![f64::NAN, 0.0]), (2, vec![1.0])];
+        assert_eq!(d.observe(4, &bad, &[1.0, 1.0]), None);
+        assert_eq!(d.observe(5, &[], &[]), None);
     }
 }
