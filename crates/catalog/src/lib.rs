@@ -80,18 +80,14 @@ impl Family {
     /// `compose`, and `compute instances delete` beats `compute`. Returns it with the number of
     /// words it used.
     pub fn resolve(&self, words: &[&str]) -> Option<(&'static Subcommand, usize)> {
-        let mut name = String::new();
-        let mut best = None;
-        for (i, w) in words.iter().take(MAX_SUBCOMMAND_WORDS).enumerate() {
-            if i > 0 {
-                name.push(' ');
-            }
-            name.push_str(w);
-            if let Some(s) = self.subcommand(&name) {
-                best = Some((s, i + 1));
-            }
-        }
-        best
+        let subs = self.subcommands;
+        (1..=words.len().min(MAX_SUBCOMMAND_WORDS))
+            .rev()
+            .find_map(|k| {
+                let prefix = words.get(..k)?;
+                let i = subs.binary_search_by(|s| cmp_joined(s.name, prefix)).ok()?;
+                subs.get(i).map(|s| (s, k))
+            })
     }
 
     /// Its v3 descriptor.
@@ -107,6 +103,16 @@ impl Family {
     pub fn encode_v3(&self) -> Vec<u8> {
         self.descriptor_v3().to_bytes()
     }
+}
+
+/// Compares `name` with `words` joined by single spaces, without allocating (byte order, as
+/// `str`'s `Ord`), so that [`Family::resolve`] can binary-search on the engine's hot path.
+fn cmp_joined(name: &str, words: &[&str]) -> core::cmp::Ordering {
+    let joined = words
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| (i > 0).then_some(b' ').into_iter().chain(w.bytes()));
+    name.bytes().cmp(joined)
 }
 
 /// The most words a subcommand name has.
