@@ -124,12 +124,12 @@ fn gate_tour(out: &mut dyn Write) -> anyhow::Result<()> {
                 verdict.decision.name().to_uppercase()
             )?;
             writeln!(out, "         reason:  {}", verdict.reason)?;
-            // The strictest part is the one the decision is about; show it when it is not the
-            // whole line, so the unwrapping is visible.
+            // The strictest part is the one the decision is about; showing it (with its rule ids)
+            // makes the unwrapping visible. An allow has nothing to point at.
             if let Some(part) = verdict
                 .commands
                 .iter()
-                .filter(|c| c.decision == verdict.decision)
+                .filter(|c| c.decision == verdict.decision && c.decision != Decision::Allow)
                 .find(|c| !c.rules.is_empty())
             {
                 writeln!(
