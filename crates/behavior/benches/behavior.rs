@@ -31,7 +31,7 @@ fn stream(rng: &mut ChaCha20Rng, vocab: usize, n: usize) -> Vec<Event> {
                 x -= weights[i];
                 i += 1;
             }
-            let caps = if i % 5 == 0 {
+            let caps = if i.is_multiple_of(5) {
                 Capabilities::FILE_READ
             } else {
                 Capabilities::NONE

@@ -35,7 +35,7 @@ fn agent_stream(seed: u64, n: usize, out: &mut Vec<Event>) {
     for _ in 0..n {
         let u = (rng.next_u32() as f64) / (u32::MAX as f64);
         let r = ((u * (vocab as f64).ln()).exp() as usize).clamp(1, vocab) - 1;
-        let caps = if r % 7 == 0 {
+        let caps = if r.is_multiple_of(7) {
             Capabilities::FILE_READ
         } else {
             Capabilities::NONE
