@@ -94,7 +94,8 @@ impl DriftTracker {
     }
 
     /// Records one epoch of `node` (at `level`): its mean against its committee's robust
-    /// `center` and `scale` (as returned by the robust merge).
+    /// `center` and `scale` (as returned by the robust merge, widened by the node's
+    /// [`crate::spread_factor`]).
     pub fn observe(
         &mut self,
         node: NodeId,

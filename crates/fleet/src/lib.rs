@@ -60,6 +60,7 @@ pub use drift::{DriftConfig, DriftFlag, DriftTracker};
 pub use error::{Error, Result};
 pub use merge::{
     Child, Estimator, Finding, MergeOutcome, RobustConfig, median, robust_merge, scaled_mad,
+    spread_factor,
 };
 pub use node::{
     Aggregate, DEFAULT_DIM, DEFAULT_FANOUT, FleetConfig, RefuseReason, Vote, aggregate,

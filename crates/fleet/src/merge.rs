@@ -5,7 +5,7 @@
 //! 1. Drop malformed children (wrong dimension, no data) and quarantined ones.
 //! 2. Robust bounds per coordinate over the children's means: the median and the scaled median
 //!    absolute deviation (`1.4826 MAD`, a consistent estimate of the standard deviation under
-//!    normality). A child more than `outlier_k` such deviations away on any coordinate is
+//!    normality), floored at the median of the children's own standard errors. A child more than `outlier_k` such deviations away on any coordinate is
 //!    rejected. A child whose variance on any coordinate is more than `variance_ratio` times
 //!    above or below the median variance is rejected (deflated variance is how a liar makes
 //!    its false mean look precise).
@@ -117,13 +117,24 @@ pub struct MergeOutcome {
     pub output: Moments,
     /// Per-coordinate median of the (well-formed, non-quarantined) children's means.
     pub center: Vec<f64>,
-    /// Per-coordinate robust spread (`1.4826 MAD`) of those means; empty when there were fewer
-    /// than `min_children` children.
+    /// Per-coordinate robust spread of those means (`1.4826 MAD`, floored at the median of the
+    /// children's standard errors); empty when there were fewer than `min_children` children.
     pub scale: Vec<f64>,
     /// Findings against children, in child order.
     pub findings: Vec<Finding>,
     /// How many children went into the output.
     pub accepted: usize,
+    /// The median count of the well-formed children (see [`spread_factor`]).
+    pub median_count: f64,
+}
+
+/// How much wider than the committee's spread a child's mean may honestly vary: a child over
+/// fewer vectors than the median child has a noisier mean, by `sqrt(median / count)`. Clamped
+/// to `[1, 4]`, so a child cannot buy an arbitrarily wide tolerance by under-reporting.
+pub fn spread_factor(count: u64, median_count: f64) -> f64 {
+    (median_count / (count.max(1) as f64))
+        .sqrt()
+        .clamp(1.0, 4.0)
 }
 
 /// The median of `v` (sorted in place); 0 for an empty slice.
@@ -195,6 +206,12 @@ pub fn robust_merge(
     }
     // Step 2: robust bounds.
     let n = live.len();
+    let mut counts: Vec<f64> = live.iter().map(|c| c.moments.count() as f64).collect();
+    let median_count = median(&mut counts);
+    let factors: Vec<f64> = live
+        .iter()
+        .map(|c| spread_factor(c.moments.count(), median_count))
+        .collect();
     let mut center = vec![0.0; dim];
     let mut scale = Vec::new();
     let mut column = vec![0.0; n];
@@ -212,8 +229,18 @@ pub fn robust_merge(
         if !bounded {
             continue;
         }
-        // A floor keeps a degenerate (all-equal) column from rejecting every rounding error.
-        let s = scaled_mad(&column, med).max(1e-12 * (1.0 + med.abs()));
+        // The MAD of a handful of children is itself noisy (with five, it can be tiny by
+        // chance), so the scale never goes below the median of the children's own standard
+        // errors `sqrt(var / n)`: the spread sampling alone gives honest children. A median,
+        // so liars deflating their variance cannot pull it down. A last floor keeps a
+        // degenerate (all-equal) column from rejecting every rounding error.
+        let mut se: Vec<f64> = live
+            .iter()
+            .map(|c| (c.moments.variance(j) / c.moments.count() as f64).sqrt())
+            .collect();
+        let s = scaled_mad(&column, med)
+            .max(median(&mut se))
+            .max(1e-12 * (1.0 + med.abs()));
         scale[j] = s;
     }
     if bounded {
@@ -229,7 +256,7 @@ pub fn robust_merge(
             // The worst coordinate is what the evidence names.
             let mut worst: Option<(usize, f64)> = None;
             for j in 0..dim {
-                let z = (c.moments.mean()[j] - center[j]) / scale[j];
+                let z = (c.moments.mean()[j] - center[j]) / (scale[j] * factors[i]);
                 if z.abs() > cfg.outlier_k && worst.is_none_or(|(_, w)| z.abs() > w.abs()) {
                     worst = Some((j, z));
                 }
@@ -241,7 +268,7 @@ pub fn robust_merge(
                     kind: EvidenceKind::MeanOutlier,
                     coord: u16::try_from(j).ok(),
                     value: z,
-                    bound: cfg.outlier_k,
+                    bound: cfg.outlier_k * factors[i],
                     rejected: true,
                 });
                 continue;
@@ -249,6 +276,12 @@ pub fn robust_merge(
             if c.moments.count() < 2 {
                 continue;
             }
+            // A variance over fewer vectors is noisier (its log has spread ~ sqrt(2/(n-1))),
+            // so the bound widens with the same factor, and is never tighter than six such
+            // spreads (children over a handful of vectors).
+            let n_i = c.moments.count() as f64;
+            let log_bound =
+                (cfg.variance_ratio.ln() * factors[i]).max(6.0 * (2.0 / (n_i - 1.0)).sqrt());
             let mut worst: Option<(usize, f64)> = None;
             for (j, vm) in var_med.iter().enumerate() {
                 if *vm <= 0.0 {
@@ -256,7 +289,7 @@ pub fn robust_merge(
                 }
                 let ratio = c.moments.variance(j) / vm;
                 let off = ratio.max(f64::MIN_POSITIVE).ln().abs();
-                if off > cfg.variance_ratio.ln()
+                if off > log_bound
                     && worst.is_none_or(|(_, w)| off > w.max(f64::MIN_POSITIVE).ln().abs())
                 {
                     worst = Some((j, ratio));
@@ -269,15 +302,14 @@ pub fn robust_merge(
                     kind: EvidenceKind::VarianceOutlier,
                     coord: u16::try_from(j).ok(),
                     value: ratio,
-                    bound: cfg.variance_ratio,
+                    bound: log_bound.exp(),
                     rejected: true,
                 });
             }
         }
     }
     // Step 3: count caps, relative to the median count of the live children.
-    let mut counts: Vec<f64> = live.iter().map(|c| c.moments.count() as f64).collect();
-    let cap = (cfg.count_cap * median(&mut counts)).ceil().max(1.0);
+    let cap = (cfg.count_cap * median_count).ceil().max(1.0);
     let mut weights = vec![0.0; n];
     for (i, c) in live.iter().enumerate() {
         let reported = c.moments.count() as f64;
@@ -332,6 +364,7 @@ pub fn robust_merge(
         scale,
         findings,
         accepted: accepted.len(),
+        median_count,
     })
 }
 

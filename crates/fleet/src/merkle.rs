@@ -6,41 +6,24 @@
 
 use toolcap_crypto::{Hash, HashAlg};
 
+/// The hash of the fleet's trees.
+const ALG: HashAlg = HashAlg::Sha3_256;
+
 /// The RFC 6962 leaf hash of `data`.
 pub fn leaf_hash(data: &[u8]) -> Hash {
-    HashAlg::Sha3_256.digest_parts(&[&[0x00], data])
+    toolcap_audit::leaf_hash(ALG, data)
 }
 
-fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    HashAlg::Sha3_256.digest_parts(&[&[0x01], left.as_bytes(), right.as_bytes()])
-}
-
-/// The Merkle tree hash of the leaves whose data are `leaves` (here: 32-byte summary hashes).
+/// The Merkle tree hash of the leaves whose data are `leaves` (here: 32-byte summary hashes),
+/// computed with the audit log's tree so both agree by construction.
 pub fn root(leaves: &[Hash]) -> Hash {
-    if leaves.is_empty() {
-        return HashAlg::Sha3_256.digest(b"");
-    }
     let hashed: Vec<Hash> = leaves.iter().map(|h| leaf_hash(h.as_bytes())).collect();
-    subtree(&hashed)
-}
-
-fn subtree(hashes: &[Hash]) -> Hash {
-    match hashes {
-        [] => HashAlg::Sha3_256.digest(b""),
-        [one] => *one,
-        _ => {
-            // Largest power of two strictly smaller than the length (RFC 6962 §2.1): the
-            // highest power of two not above `len - 1`.
-            let k = 1usize << (usize::BITS - 1 - (hashes.len() - 1).leading_zeros());
-            let (l, r) = hashes.split_at(k);
-            node_hash(&subtree(l), &subtree(r))
-        }
-    }
+    toolcap_audit::Tree::from_leaf_hashes(ALG, hashed).root()
 }
 
 /// The root of the empty tree (what local nodes, whose inputs are agents, commit to).
 pub fn empty_root() -> Hash {
-    root(&[])
+    toolcap_audit::empty_root(ALG)
 }
 
 #[cfg(test)]
@@ -57,7 +40,7 @@ mod tests {
                     while k * 2 < n {
                         k *= 2;
                     }
-                    node_hash(&mth(&d[..k]), &mth(&d[k..]))
+                    toolcap_audit::node_hash(ALG, &mth(&d[..k]), &mth(&d[k..]))
                 }
             }
         }
