@@ -430,6 +430,12 @@ const SYSTEM_DIRS: &[&str] = &[
 /// Classifies a deletion target.
 pub(crate) fn target(word: &str, dynamic: bool) -> Target {
     let n = normalize(word);
+    // `find ROOT -exec rm {}`: the shell analysis writes `ROOT/{}`, every file under ROOT.
+    let n = match n.strip_suffix("{}") {
+        Some(root) if !root.is_empty() => std::borrow::Cow::Owned(format!("{root}*")),
+        _ => n,
+    };
+    let dynamic = dynamic && !word.ends_with("/{}");
     let p = n.trim_end_matches("/*").trim_end_matches("/.");
     let p = if p.is_empty() { "/" } else { p };
     if matches!(p, "/" | "/*" | "/." | "/.." | "/.*") || word.starts_with("/*") {

@@ -922,6 +922,51 @@ fn shell_step(args: &[Word], raw: &Raw) -> Step {
 
 fn find_step(args: &[Word]) -> Step {
     let mut extras = Vec::new();
+    // What `{}` stands for: with no narrowing test, every file under the first root (`/{}` is
+    // judged like `/*`); with one, some files only known at run time.
+    let narrowed = args.iter().any(|a| {
+        matches!(
+            a.text.as_str(),
+            "-name"
+                | "-iname"
+                | "-path"
+                | "-ipath"
+                | "-wholename"
+                | "-regex"
+                | "-iregex"
+                | "-newer"
+                | "-mtime"
+                | "-mmin"
+                | "-atime"
+                | "-amin"
+                | "-ctime"
+                | "-size"
+                | "-user"
+                | "-group"
+                | "-perm"
+                | "-empty"
+                | "-links"
+                | "-inum"
+                | "-samefile"
+        )
+    });
+    let root = args
+        .first()
+        .filter(|a| !a.text.starts_with('-') && a.text != "(" && a.text != "!");
+    let placeholder = match root {
+        _ if narrowed => Word {
+            text: "{}".to_owned(),
+            dynamic: true,
+        },
+        Some(r) => Word {
+            text: format!("{}/{{}}", r.text.trim_end_matches('/')),
+            dynamic: true,
+        },
+        None => Word {
+            text: "./{}".to_owned(),
+            dynamic: true,
+        },
+    };
     let mut i = 0;
     while let Some(a) = args.get(i) {
         if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
@@ -933,7 +978,18 @@ fn find_step(args: &[Word]) -> Step {
                 }
                 end += 1;
             }
-            let argv: Vec<Word> = args.get(start..end).unwrap_or(&[]).to_vec();
+            let argv: Vec<Word> = args
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| {
+                    if w.text == "{}" {
+                        placeholder.clone()
+                    } else {
+                        w.clone()
+                    }
+                })
+                .collect();
             if !argv.is_empty() {
                 extras.push(Extra::Argv(WrapperKind::FindExec, argv));
             }
