@@ -132,7 +132,8 @@ pub struct Summary {
     pub children_root: Hash,
     /// How many children the node had (agents for a local node).
     pub children: u32,
-    /// Children excluded before merging because the drift tracker flagged them.
+    /// Children excluded before merging: flagged by the drift tracker or the evidence, or
+    /// without a valid signature or certificate this epoch.
     pub quarantined: Vec<NodeId>,
     /// The box contributions were clipped to.
     pub clip: ClipBox,
