@@ -796,6 +796,7 @@ impl Simulation {
             false_flags,
             epoch_ms_p50: p50,
             peak_rss_bytes: peak_rss_bytes(),
+            trust: Default::default(),
         };
         let mut audit = toolcap_audit::Tree::new(toolcap_crypto::HashAlg::Sha3_256);
         for e in &self.evidence {
@@ -819,9 +820,12 @@ impl Simulation {
 
 /// Runs the simulation `cfg` describes: set up, `cfg.epochs` epochs, report.
 pub fn run(cfg: &SimConfig) -> Result<Outcome, Error> {
+    crate::trust_attacks::validate(cfg)?;
     let mut sim = Simulation::new(cfg)?;
     for _ in 0..cfg.epochs {
         sim.step()?;
     }
-    Ok(sim.finish())
+    let mut out = sim.finish();
+    out.report.trust = crate::trust_attacks::run(cfg, &out.topology, &out.byzantine)?;
+    Ok(out)
 }

@@ -23,6 +23,7 @@
 
 pub mod attacks;
 mod engine;
+pub mod trust_attacks;
 mod world;
 
 pub use attacks::{Attack, AttackEntry, Ctx, MemberVote, REGISTRY};
@@ -46,6 +47,9 @@ pub enum Error {
     /// The protocol code failed.
     #[error(transparent)]
     Fleet(#[from] toolcap_fleet::Error),
+    /// The trust layer failed.
+    #[error(transparent)]
+    Trust(#[from] toolcap_trust::Error),
 }
 
 /// Parameters of one run.
@@ -67,6 +71,12 @@ pub struct SimConfig {
     pub seed: u64,
     /// Worker threads (default: the machine's parallelism).
     pub threads: usize,
+    /// Epsilon of each differentially private release (default 1.0).
+    pub dp_epsilon: f64,
+    /// Delta of each release (default 1e-7; 0 switches to the Laplace mechanism).
+    pub dp_delta: f64,
+    /// Fraction of agents that are compromised (default 0.05).
+    pub compromised: f64,
 }
 
 impl Default for SimConfig {
@@ -80,6 +90,9 @@ impl Default for SimConfig {
             epochs: 20,
             seed: 1,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            dp_epsilon: 1.0,
+            dp_delta: 1e-7,
+            compromised: 0.05,
         }
     }
 }
@@ -116,4 +129,7 @@ pub struct Report {
     pub epoch_ms_p50: f64,
     /// Peak resident memory of the process (`VmHWM`), if the platform reports it.
     pub peak_rss_bytes: Option<u64>,
+    /// The trust layer's fields (`forged_accepted`, `agent_precision`, ...).
+    #[serde(flatten)]
+    pub trust: trust_attacks::TrustReport,
 }

@@ -40,6 +40,15 @@ pub(crate) struct FleetArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Epsilon of each differentially private release upward.
+    #[arg(long, default_value_t = 1.0)]
+    dp_epsilon: f64,
+    /// Delta of each release (0 selects the Laplace mechanism).
+    #[arg(long, default_value_t = 1e-7)]
+    dp_delta: f64,
+    /// Fraction of agents that are compromised, in [0, 1].
+    #[arg(long, default_value_t = 0.05)]
+    compromised: f64,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -67,6 +76,9 @@ fn fleet(a: FleetArgs) -> anyhow::Result<ExitCode> {
         attack: a.attack,
         epochs: a.epochs,
         seed: a.seed,
+        dp_epsilon: a.dp_epsilon,
+        dp_delta: a.dp_delta,
+        compromised: a.compromised,
         ..SimConfig::default()
     };
     if let Some(t) = a.threads {
@@ -103,6 +115,18 @@ fn fleet(a: FleetArgs) -> anyhow::Result<ExitCode> {
             out.byzantine.len(),
             r.false_flags,
             out.evidence.len()
+        );
+        let t = &r.trust;
+        println!(
+            "trust: forged accepted {} of {}; quarantine precision {:.3} recall {:.3} ({} of {} agents compromised); epsilon spent {}; proof verify p50 {:.2} ms",
+            t.forged_accepted,
+            t.forged_attempted,
+            t.agent_precision,
+            t.agent_recall,
+            t.agents_compromised,
+            t.agents_assessed,
+            t.dp_epsilon_spent,
+            t.proof_verify_ms_p50
         );
         println!(
             "epoch p50 {:.1} ms; peak RSS {}",

@@ -66,7 +66,15 @@ pub struct AttackEntry {
 }
 
 /// Every attack, in the order `--help` lists them. Adding an attack: a module and one line.
-pub const REGISTRY: &[AttackEntry] = &[none::ENTRY, tree_poisoning::ENTRY, sub_threshold::ENTRY];
+pub const REGISTRY: &[AttackEntry] = &[
+    none::ENTRY,
+    tree_poisoning::ENTRY,
+    sub_threshold::ENTRY,
+    crate::trust_attacks::TEMPORAL,
+    crate::trust_attacks::CLOCK_FORGERY,
+    crate::trust_attacks::FALSE_EVIDENCE,
+    crate::trust_attacks::SHADOW_NETWORK,
+];
 
 /// The attack named `name`.
 pub fn lookup(name: &str) -> Option<&'static AttackEntry> {
