@@ -1,0 +1,608 @@
+//! The node's state and its single writer.
+//!
+//! Ingest is a pipeline with one writer thread, so that the order in which events are made
+//! durable is the order in which they are applied (replay after a restart reproduces the state
+//! exactly: the monitor is deterministic):
+//!
+//! 1. the HTTP handler parses and validates the whole batch (nothing is applied on error);
+//! 2. the writer takes every batch waiting, commits them in one redb transaction (group commit);
+//! 3. it applies them in sequence order: a decision per event from the command engine, the
+//!    behavioural monitor per agent, alerts;
+//! 4. it appends every decision and alert to the audit log (one durable group append);
+//! 5. only then are the requests acknowledged.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
+
+use serde::Serialize;
+use toolcap_audit::{HashAlg, Log};
+use toolcap_behavior::{AgentId, Monitor, Population};
+use toolcap_policy::{Access, Decision, Engine, Verdict};
+
+use crate::NodeError;
+use crate::event::{Action, Event};
+use crate::store::Store;
+
+/// Settings of the node runtime.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Where the journal and the audit log live.
+    pub data_dir: PathBuf,
+    /// Events per behavioural window.
+    pub window: usize,
+    /// Events an agent must have sent before its baseline is trained (at least 5 windows).
+    pub enroll_after: usize,
+    /// Calibrated score at which a window raises an alert.
+    pub alert_threshold: f32,
+    /// Alerts kept in memory for `GET /v1/alerts` (all of them are in the audit log).
+    pub alerts_kept: usize,
+}
+
+impl NodeConfig {
+    /// Defaults for a node storing its data in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> NodeConfig {
+        NodeConfig {
+            data_dir: data_dir.into(),
+            window: 50,
+            enroll_after: 500,
+            alert_threshold: 4.0,
+            alerts_kept: 10_000,
+        }
+    }
+}
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The command engine denied an action.
+    Denied,
+    /// The agent's behaviour departed from its baseline.
+    Behaviour,
+}
+
+/// An alert, as served by `/v1/alerts` and its event stream.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertRecord {
+    /// Increasing id.
+    pub id: u64,
+    /// The agent.
+    pub agent_id: String,
+    /// What kind.
+    pub kind: AlertKind,
+    /// The event's time (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+    /// The event's sequence number in the journal.
+    pub seq: u64,
+    /// One line for humans.
+    pub detail: String,
+    /// The calibrated behavioural score, for behaviour alerts.
+    pub score: Option<f32>,
+    /// The leaf index of this alert in the audit log.
+    pub audit_index: Option<u64>,
+}
+
+/// Per-agent summary for `GET /v1/agents/{id}`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AgentSummary {
+    /// The agent's id.
+    pub agent_id: String,
+    /// Events received.
+    pub events: u64,
+    /// Decisions by kind.
+    pub allowed: u64,
+    /// Decisions by kind.
+    pub asked: u64,
+    /// Decisions by kind.
+    pub denied: u64,
+    /// Whether the behavioural baseline is trained.
+    pub enrolled: bool,
+    /// Windows scored since enrolment.
+    pub windows: u64,
+    /// The last window's calibrated score.
+    pub score: Option<f32>,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Time of the last event (ms since the Unix epoch).
+    pub last_seen_ms: u64,
+}
+
+/// Counters for `/metrics`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Metrics {
+    /// Events made durable and applied.
+    pub events: u64,
+    /// Batches acknowledged.
+    pub batches: u64,
+    /// Group commits (one fsync each).
+    pub commits: u64,
+    /// Decisions by kind.
+    pub allowed: u64,
+    /// Decisions by kind.
+    pub asked: u64,
+    /// Decisions by kind.
+    pub denied: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Leaves in the audit log.
+    pub audit_leaves: u64,
+}
+
+struct AgentState {
+    summary: AgentSummary,
+    id: AgentId,
+    history: Vec<toolcap_behavior::Event>,
+}
+
+/// Everything readers see; the writer holds the lock only while applying a group.
+struct State {
+    agents: BTreeMap<String, AgentState>,
+    alerts: VecDeque<AlertRecord>,
+    metrics: Metrics,
+    next_alert: u64,
+    monitor: Monitor,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("agents", &self.agents.len())
+            .field("metrics", &self.metrics)
+            .finish()
+    }
+}
+
+/// A request to the writer.
+struct Job {
+    events: Vec<Event>,
+    reply: mpsc::Sender<Result<Receipt, NodeError>>,
+}
+
+/// What an acknowledged batch got.
+#[derive(Clone, Debug, Serialize)]
+pub struct Receipt {
+    /// Events accepted (all of the batch).
+    pub accepted: usize,
+    /// Sequence number of the first event.
+    pub first_seq: u64,
+    /// The decision for each event, in order.
+    pub decisions: Vec<Decision>,
+    /// Alerts this batch raised.
+    pub alerts: Vec<AlertRecord>,
+}
+
+/// A running node: share it (it is cheap to clone) between the HTTP handlers.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+    /// Held only by `Node` handles (not by the writer), so the writer stops when they are gone.
+    control: Arc<Control>,
+}
+
+struct Inner {
+    cfg: NodeConfig,
+    state: Mutex<State>,
+    audit: Mutex<Log>,
+    alerts_tx: tokio::sync::broadcast::Sender<AlertRecord>,
+}
+
+struct Control {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("data_dir", &self.inner.cfg.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn poisoned<T>(_: T) -> NodeError {
+    NodeError::Internal("a node lock was poisoned by a panic".to_owned())
+}
+
+/// The behavioural event of an action: the program (or tool) name and the engine's capabilities.
+fn behaviour_event(event: &Event, verdict: &Verdict) -> toolcap_behavior::Event {
+    let name = match &event.action {
+        Action::Command(_) => verdict
+            .commands
+            .first()
+            .and_then(|c| c.argv.first())
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+            .unwrap_or_else(|| "?".to_owned()),
+        Action::Tool { name, .. } => name.clone(),
+    };
+    let mut e = toolcap_behavior::Event::with_caps(&name, verdict.capabilities);
+    e.at_ms = Some(event.timestamp_ms);
+    e
+}
+
+/// The engine's decision on one event. Tool calls that touch files are judged by path; other
+/// tools by the policy's tool rules, and `ask` where no rule applies (the node has no host
+/// permission flow to defer to).
+pub fn judge(engine: &Engine, event: &Event) -> Verdict {
+    match &event.action {
+        Action::Command(c) => engine.check(c),
+        Action::Tool { name, input } => {
+            let path = input
+                .get("file_path")
+                .or_else(|| input.get("path"))
+                .and_then(|p| p.as_str());
+            let access = match name.as_str() {
+                "Read" => Some(Access::Read),
+                "Write" | "Edit" | "MultiEdit" => Some(Access::Write),
+                _ => None,
+            };
+            match (access, path) {
+                (Some(access), Some(path)) => engine.check_path(path, access, None),
+                _ => engine
+                    .check_tool(name)
+                    .unwrap_or_else(|| engine.check(&format!("{name} # tool call"))),
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Opens the node's storage in `cfg.data_dir` (creating it), replays the journal to rebuild
+    /// every agent's state, and starts the writer.
+    pub fn open(cfg: NodeConfig, engine: Arc<Engine>) -> Result<Node, NodeError> {
+        if cfg.enroll_after < cfg.window * 5 || cfg.window == 0 {
+            return Err(NodeError::Config(
+                "enroll_after must be at least 5 windows".to_owned(),
+            ));
+        }
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| NodeError::Storage(e.to_string()))?;
+        let store = Store::open(&cfg.data_dir.join("events.redb"))?;
+        let audit_dir = cfg.data_dir.join("audit");
+        let audit = if audit_dir.join("config").exists() {
+            Log::open(&audit_dir)
+        } else {
+            Log::create(&audit_dir, HashAlg::Sha3_256, "toolcap-node")
+        }
+        .map_err(|e| NodeError::Audit(e.to_string()))?;
+        let bcfg = toolcap_behavior::Config {
+            window: cfg.window,
+            ..Default::default()
+        };
+        let monitor = Monitor::new(bcfg, Population::new(), cfg.alert_threshold)
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+        let mut state = State {
+            agents: BTreeMap::new(),
+            alerts: VecDeque::new(),
+            metrics: Metrics::default(),
+            next_alert: 0,
+            monitor,
+        };
+        // Rebuild from the journal. Decisions and alerts of these events are already in the audit
+        // log, so replay only rebuilds the in-memory state.
+        store.replay(|seq, event| {
+            let verdict = judge(&engine, &event);
+            apply(&cfg, &mut state, seq, &event, &verdict);
+            Ok(())
+        })?;
+        state.metrics.audit_leaves = audit.size();
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
+        let inner = Arc::new(Inner {
+            cfg,
+            state: Mutex::new(state),
+            audit: Mutex::new(audit),
+            alerts_tx,
+        });
+        let writer = inner.clone();
+        let handle = std::thread::Builder::new()
+            .name("toolcap-node-writer".into())
+            .spawn(move || writer.write_loop(store, &engine, rx))
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        Ok(Node {
+            inner,
+            control: Arc::new(Control {
+                jobs: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// Stops accepting batches, lets the writer finish what it holds, and closes the storage.
+    pub fn shutdown(&self) -> Result<(), NodeError> {
+        drop(self.control.jobs.lock().map_err(poisoned)?.take());
+        if let Some(h) = self.control.writer.lock().map_err(poisoned)?.take() {
+            h.join()
+                .map_err(|_| NodeError::Internal("the writer panicked".to_owned()))?;
+        }
+        Ok(())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &NodeConfig {
+        &self.inner.cfg
+    }
+
+    /// Makes a validated batch durable, applies it, and returns once both are done.
+    /// Blocking: call it from a blocking context (`tokio::task::spawn_blocking`).
+    pub fn ingest(&self, events: Vec<Event>) -> Result<Receipt, NodeError> {
+        let (reply, rx) = mpsc::channel();
+        self.control
+            .jobs
+            .lock()
+            .map_err(poisoned)?
+            .as_ref()
+            .ok_or_else(|| NodeError::Internal("the node is shut down".to_owned()))?
+            .send(Job { events, reply })
+            .map_err(|_| NodeError::Internal("the writer has stopped".to_owned()))?;
+        rx.recv()
+            .map_err(|_| NodeError::Internal("the writer has stopped".to_owned()))?
+    }
+
+    /// An agent's summary.
+    pub fn agent(&self, id: &str) -> Result<Option<AgentSummary>, NodeError> {
+        Ok(self
+            .inner
+            .state
+            .lock()
+            .map_err(poisoned)?
+            .agents
+            .get(id)
+            .map(|a| a.summary.clone()))
+    }
+
+    /// The most recent alerts, oldest first, at most `limit`.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, NodeError> {
+        let state = self.inner.state.lock().map_err(poisoned)?;
+        let skip = state.alerts.len().saturating_sub(limit);
+        Ok(state.alerts.iter().skip(skip).cloned().collect())
+    }
+
+    /// A live feed of new alerts.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AlertRecord> {
+        self.inner.alerts_tx.subscribe()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> Result<(Metrics, usize), NodeError> {
+        let state = self.inner.state.lock().map_err(poisoned)?;
+        Ok((state.metrics.clone(), state.agents.len()))
+    }
+
+    /// Runs `f` on the audit log (checkpoints and proofs).
+    pub fn with_audit<T>(&self, f: impl FnOnce(&mut Log) -> T) -> Result<T, NodeError> {
+        Ok(f(&mut *self.inner.audit.lock().map_err(poisoned)?))
+    }
+
+    /// The audit log's directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.inner.cfg.data_dir.join("audit")
+    }
+}
+
+impl Inner {
+    fn write_loop(&self, mut store: Store, engine: &Engine, rx: mpsc::Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < 256 {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            let result = self.commit_group(&mut store, engine, &jobs);
+            match result {
+                Ok(receipts) => {
+                    for (job, r) in jobs.into_iter().zip(receipts) {
+                        let _ = job.reply.send(Ok(r));
+                    }
+                }
+                Err(e) => {
+                    for job in jobs {
+                        let _ = job.reply.send(Err(NodeError::Storage(e.to_string())));
+                    }
+                }
+            }
+        }
+    }
+
+    fn commit_group(
+        &self,
+        store: &mut Store,
+        engine: &Engine,
+        jobs: &[Job],
+    ) -> Result<Vec<Receipt>, NodeError> {
+        let batches: Vec<&[Event]> = jobs.iter().map(|j| j.events.as_slice()).collect();
+        let ranges = store.append(&batches)?;
+        // Judge outside the state lock: readers keep being served while the engine works.
+        let verdicts: Vec<Vec<Verdict>> = jobs
+            .iter()
+            .map(|j| j.events.iter().map(|e| judge(engine, e)).collect())
+            .collect();
+        // Lock order: audit, then state (the writer is the only one holding both).
+        let mut audit = self.audit.lock().map_err(poisoned)?;
+        let base = audit.size();
+        let mut leaves: Vec<Vec<u8>> = Vec::new();
+        let mut receipts = Vec::with_capacity(jobs.len());
+        {
+            let mut state = self.state.lock().map_err(poisoned)?;
+            state.metrics.commits += 1;
+            for ((job, range), verdicts) in jobs.iter().zip(&ranges).zip(&verdicts) {
+                let mut receipt = Receipt {
+                    accepted: job.events.len(),
+                    first_seq: range.start,
+                    decisions: Vec::with_capacity(job.events.len()),
+                    alerts: Vec::new(),
+                };
+                for ((event, verdict), seq) in job.events.iter().zip(verdicts).zip(range.clone()) {
+                    receipt.decisions.push(verdict.decision);
+                    leaves.push(decision_leaf(seq, event, verdict));
+                    for mut alert in apply(&self.cfg, &mut state, seq, event, verdict) {
+                        alert.audit_index = Some(base + leaves.len() as u64);
+                        leaves.push(alert_leaf(&alert));
+                        remember(&self.cfg, &mut state, alert.clone());
+                        receipt.alerts.push(alert);
+                    }
+                }
+                state.metrics.batches += 1;
+                receipts.push(receipt);
+            }
+        }
+        let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+        let range = audit
+            .append_batch(&refs)
+            .map_err(|e| NodeError::Audit(e.to_string()))?;
+        drop(audit);
+        self.state.lock().map_err(poisoned)?.metrics.audit_leaves = range.end;
+        for receipt in &receipts {
+            for a in &receipt.alerts {
+                // No subscriber is not an error: the alert is stored and audited either way.
+                let _ = self.alerts_tx.send(a.clone());
+            }
+        }
+        Ok(receipts)
+    }
+}
+
+fn remember(cfg: &NodeConfig, state: &mut State, alert: AlertRecord) {
+    state.alerts.push_back(alert);
+    while state.alerts.len() > cfg.alerts_kept {
+        state.alerts.pop_front();
+    }
+}
+
+/// Applies one durable event to the in-memory state; returns the alerts it raises (their
+/// `audit_index` still unset). Deterministic: replaying the journal gives the same state.
+fn apply(
+    cfg: &NodeConfig,
+    state: &mut State,
+    seq: u64,
+    event: &Event,
+    verdict: &Verdict,
+) -> Vec<AlertRecord> {
+    let mut out = Vec::new();
+    let next_id = state.agents.len() as u64;
+    let agent = state
+        .agents
+        .entry(event.agent_id.clone())
+        .or_insert_with(|| AgentState {
+            summary: AgentSummary {
+                agent_id: event.agent_id.clone(),
+                ..AgentSummary::default()
+            },
+            id: AgentId(next_id),
+            history: Vec::new(),
+        });
+    let s = &mut agent.summary;
+    s.events += 1;
+    s.last_seen_ms = s.last_seen_ms.max(event.timestamp_ms);
+    match verdict.decision {
+        Decision::Allow => {
+            s.allowed += 1;
+            state.metrics.allowed += 1;
+        }
+        Decision::Ask => {
+            s.asked += 1;
+            state.metrics.asked += 1;
+        }
+        Decision::Deny => {
+            s.denied += 1;
+            state.metrics.denied += 1;
+        }
+    }
+    state.metrics.events += 1;
+    if verdict.decision == Decision::Deny {
+        out.push(AlertRecord {
+            id: 0,
+            agent_id: event.agent_id.clone(),
+            kind: AlertKind::Denied,
+            timestamp_ms: event.timestamp_ms,
+            seq,
+            detail: verdict.reason.clone(),
+            score: None,
+            audit_index: None,
+        });
+    }
+    let be = behaviour_event(event, verdict);
+    if !s.enrolled {
+        agent.history.push(be);
+        if agent.history.len() >= cfg.enroll_after {
+            // Training can only fail on a too-short history, which the length check rules out;
+            // should it fail anyway the agent stays unenrolled and keeps collecting.
+            if state.monitor.enroll(agent.id, &agent.history).is_ok() {
+                agent.summary.enrolled = true;
+                agent.history = Vec::new();
+            } else {
+                agent.history.drain(..cfg.window);
+            }
+        }
+    } else if let Ok(Some(alert)) = state.monitor.observe(agent.id, &be) {
+        s.windows += 1;
+        s.score = Some(alert.z);
+        out.push(AlertRecord {
+            id: 0,
+            agent_id: event.agent_id.clone(),
+            kind: AlertKind::Behaviour,
+            timestamp_ms: event.timestamp_ms,
+            seq,
+            detail: format!(
+                "behaviour departed from the agent's baseline: score {:.1} >= threshold {:.1}",
+                alert.z, alert.threshold
+            ),
+            score: Some(alert.z),
+            audit_index: None,
+        });
+    }
+    for a in &mut out {
+        a.id = state.next_alert;
+        state.next_alert += 1;
+        state.metrics.alerts += 1;
+        if let Some(agent) = state.agents.get_mut(&event.agent_id) {
+            agent.summary.alerts += 1;
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct DecisionLeaf<'a> {
+    r#type: &'static str,
+    seq: u64,
+    agent_id: &'a str,
+    timestamp_ms: u64,
+    action: &'a Action,
+    decision: Decision,
+    rules: Vec<&'a str>,
+    reason: &'a str,
+}
+
+/// The audit leaf of a decision: canonical JSON (fields in a fixed order, no whitespace).
+fn decision_leaf(seq: u64, event: &Event, verdict: &Verdict) -> Vec<u8> {
+    let leaf = DecisionLeaf {
+        r#type: "decision",
+        seq,
+        agent_id: &event.agent_id,
+        timestamp_ms: event.timestamp_ms,
+        action: &event.action,
+        decision: verdict.decision,
+        rules: verdict
+            .commands
+            .iter()
+            .flat_map(|c| c.rules.iter().map(String::as_str))
+            .collect(),
+        reason: &verdict.reason,
+    };
+    serde_json::to_vec(&leaf).unwrap_or_default()
+}
+
+fn alert_leaf(alert: &AlertRecord) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct AlertLeaf<'a> {
+        r#type: &'static str,
+        alert: &'a AlertRecord,
+    }
+    serde_json::to_vec(&AlertLeaf {
+        r#type: "alert",
+        alert,
+    })
+    .unwrap_or_default()
+}
