@@ -465,16 +465,271 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
     if !name.is_empty() {
         command_rules(c, name, &mut j);
         read_rules(c, name, &mut j);
+        arg_rules(c, name, &mut j);
         if let Some(code) = &c.code {
             code_rules(code, &mut j);
         }
     }
+    // `mkfs --help`, `terraform destroy -help`: help output changes nothing.
+    if c.args()
+        .any(|a| matches!(a, "--help" | "-help" | "--version"))
+        && !matches!(c.name, Name::Dynamic(_))
+        && c.code.is_none()
+        && !is_shell(name)
+    {
+        j.findings.retain(|f| f.rule == "sudo.privileged");
+        j.relax("help", Decision::Allow, Risk::Low);
+    }
     j
+}
+
+/// Programs whose arguments are data, not something they run.
+fn data_args(name: &str) -> bool {
+    matches!(
+        name,
+        "echo"
+            | "printf"
+            | "grep"
+            | "egrep"
+            | "fgrep"
+            | "rg"
+            | "ag"
+            | "ack"
+            | "which"
+            | "whereis"
+            | "type"
+            | "man"
+            | "whatis"
+            | "apropos"
+            | "info"
+            | "ls"
+            | "stat"
+            | "file"
+            | "cat"
+            | "ldd"
+            | "strings"
+            | "readlink"
+            | "realpath"
+            | "sha256sum"
+            | "sha1sum"
+            | "md5sum"
+            | "b2sum"
+            | "test"
+            | "["
+            | "getent"
+            | "useradd"
+            | "usermod"
+            | "adduser"
+            | "chsh"
+            | "docker"
+            | "podman"
+            | "kubectl"
+            | "oc"
+            | "ssh"
+            | "git"
+            | "diff"
+            | "cmp"
+            | "wc"
+            | "head"
+            | "tail"
+            | "sort"
+            | "uniq"
+            | "cut"
+            | "tr"
+            | "jq"
+            | "yq"
+            | "sed"
+            | "awk"
+            | "gawk"
+            | "cd"
+            | "pushd"
+            | "export"
+            | "alias"
+            | "unalias"
+            | "hash"
+            | "command"
+            | "mkdir"
+            | "touch"
+            | "dpkg"
+            | "rpm"
+            | "apt"
+            | "apt-get"
+            | "apt-cache"
+            | "yum"
+            | "dnf"
+            | "brew"
+            | "pacman"
+            | "apk"
+            | "snap"
+            | "update-alternatives"
+            | "ln"
+            | "chmod"
+            | "chown"
+            | "cp"
+            | "install"
+            | "tee"
+            | "vagrant"
+    )
+}
+
+/// Patterns in any argument: a shell handed to an ordinary program, `/dev/tcp`, cloud
+/// metadata, credential-printing subcommands.
+fn arg_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let mut shell_arg = false;
+    let mut dev_tcp = false;
+    let mut metadata = false;
+    for a in c.args() {
+        if a.contains("/dev/tcp/")
+            || a.contains("/dev/udp/")
+            || a.contains("/inet/tcp/")
+            || a.contains("/inet/udp/")
+        {
+            dev_tcp = true;
+        }
+        if a.contains("169.254.169.254")
+            || a.contains("metadata.google.internal")
+            || a.contains("100.100.100.200")
+            || a.contains("169.254.170.2")
+        {
+            metadata = true;
+        }
+        if !data_args(name) && !is_shell(name) {
+            for tok in a.split(|ch: char| ch.is_whitespace() || "=,;:'\"`|&()<>{}".contains(ch)) {
+                let t = tok.trim_start_matches('!').trim_start_matches('-');
+                if t.starts_with('/')
+                    && t.contains("bin/")
+                    && matches!(
+                        t.rsplit('/').next(),
+                        Some(
+                            "sh" | "bash"
+                                | "zsh"
+                                | "dash"
+                                | "ksh"
+                                | "ash"
+                                | "csh"
+                                | "tcsh"
+                                | "fish"
+                        )
+                    )
+                {
+                    shell_arg = true;
+                }
+            }
+            let l = a.trim();
+            if matches!(
+                l,
+                "sh -i"
+                    | "bash -i"
+                    | "sh -p"
+                    | "bash -p"
+                    | "!sh"
+                    | "!bash"
+                    | "exec sh"
+                    | "exec bash"
+            ) || l.starts_with("!/bin/")
+                || l.starts_with("sh -i ")
+                || l.starts_with("bash -i ")
+            {
+                shell_arg = true;
+            }
+        }
+    }
+    if dev_tcp {
+        j.deny(
+            "net.dev-tcp",
+            C_REVERSE,
+            "names a /dev/tcp or /inet/tcp socket (a reverse shell or exfiltration)",
+        );
+    }
+    if metadata {
+        j.deny(
+            "read.cloud-metadata",
+            C_READ | Capabilities::NETWORK_ACCESS,
+            "reads the cloud metadata service (instance credentials)",
+        );
+    }
+    if shell_arg {
+        j.deny(
+            "gtfo.shell-escape",
+            C_SHELL,
+            "an ordinary program is given a shell to run",
+        );
+    }
+    let args: Vec<&str> = c.args().collect();
+    let has = |w: &str| args.contains(&w);
+    let cred = args.iter().any(|a| {
+        matches!(
+            *a,
+            "print-access-token"
+                | "print-identity-token"
+                | "get-access-token"
+                | "export-credentials"
+                | "--export-secret-keys"
+                | "--export-secret-subkeys"
+                | "find-generic-password"
+                | "find-internet-password"
+                | "dump-keychain"
+                | "get-login-password"
+                | "get-authorization-token"
+                | "requirepass"
+        ) || a.contains("aws_secret_access_key")
+            || a.contains("authentication_string")
+            || a.contains("pg_authid")
+            || a.contains("pg_shadow")
+            || a.contains("rolpassword")
+    }) || (name == "gh" && has("auth") && has("token"))
+        || (matches!(name, "kubectl" | "oc")
+            && ((has("config") && has("view") && has("--raw"))
+                || ((has("secret") || has("secrets"))
+                    && has("get")
+                    && args
+                        .iter()
+                        .any(|a| a.starts_with("-o") || a.starts_with("--output")))))
+        || (name == "secret-tool" && has("lookup"))
+        || (name == "vault" && (has("read") || (has("kv") && has("get"))))
+        || (name == "etcdctl" && has("get"))
+        || name == "gcore"
+        || (matches!(name, "printenv" | "echo" | "printf")
+            && c.argv
+                .iter()
+                .skip(1)
+                .any(|w| secret_var(&w.text) && (w.dynamic || name == "printenv")));
+    if cred {
+        j.deny(
+            "read.credentials",
+            C_READ,
+            "prints credentials, tokens or password hashes",
+        );
+    }
+}
+
+/// A variable name (or `$NAME` reference) that holds a secret.
+fn secret_var(t: &str) -> bool {
+    let up = t.to_ascii_uppercase();
+    let var = up.trim_start_matches('$').trim_start_matches('{');
+    (t.starts_with('$') || !t.contains(' '))
+        && [
+            "TOKEN",
+            "SECRET",
+            "PASSWORD",
+            "PASSWD",
+            "API_KEY",
+            "ACCESS_KEY",
+            "PRIVATE_KEY",
+            "CREDENTIAL",
+        ]
+        .iter()
+        .any(|k| var.contains(k))
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     let via_wrapper = c.via.iter().any(|w| {
-        matches!(
+        let replaces_shell = w.kind == WrapperKind::Prefix
+            && matches!(
+                w.program.as_str(),
+                "exec" | "command" | "builtin" | "sudo" | "doas"
+            );
+        (matches!(
             w.kind,
             WrapperKind::Prefix
                 | WrapperKind::Xargs
@@ -482,7 +737,11 @@ fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 | WrapperKind::Interpreter
                 | WrapperKind::Option
                 | WrapperKind::EnvVar
-        )
+        ) && !replaces_shell)
+            || (w.kind == WrapperKind::Shell
+                && !is_shell(&w.program)
+                && w.program != "eval"
+                && !w.program.is_empty())
     });
     if interactive(c, name) {
         if c.privileged {
@@ -623,9 +882,9 @@ fn assignment(name: &str, value: &str, j: &mut Judged) {
                 || value.starts_with("/dev/shm")
                 || value.starts_with('.') =>
         {
-            j.ask(
+            j.deny(
                 "env.ld-library-path",
-                Capabilities::EXECUTES_CODE,
+                Capabilities::EXECUTES_CODE | Capabilities::PRIVILEGE_ESCALATION,
                 "loads libraries from a writable directory",
             )
         }
@@ -654,6 +913,9 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     match name {
         "rm" | "unlink" | "rmdir" | "srm" => rm_rules(c, j),
         "shred" | "wipe" => {
+            if operands(c).all(|w| paths::target(&w.text, w.dynamic) == Target::Project) {
+                j.relax("shred.project-file", Decision::Ask, Risk::High);
+            }
             for w in operands(c) {
                 history_or_log_write(&w.text, j);
                 if paths::write_class(&w.text) == WriteClass::Device {
@@ -735,7 +997,12 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .args()
                 .any(|a| a == "-l" || a == "--list" || a == "-p" || a == "--print")
             {
-                j.ask("disk.format", C_DESTRUCTIVE, "creates a file system");
+                j.relax("disk.format-image", Decision::Ask, Risk::High);
+                j.ask(
+                    "disk.format",
+                    C_DESTRUCTIVE,
+                    "creates a file system in an image file",
+                );
             }
         }
         "fdisk" | "parted" | "gdisk" | "cfdisk"
@@ -763,6 +1030,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                         "destroys the infrastructure without a confirmation",
                     );
                 } else {
+                    j.relax("terraform.destroy", Decision::Ask, Risk::High);
                     j.hit_alt(
                         "terraform.destroy",
                         Decision::Ask,
@@ -781,8 +1049,9 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     C_DESTRUCTIVE | Capabilities::PERSISTENCE,
                     "removes every cron job of the user",
                 );
-            } else if operands(c).next().is_some()
-                || c.args().any(|a| a == "-")
+            } else if c.argv.iter().skip(1).enumerate().any(|(i, w)| {
+                !w.text.starts_with('-') && c.argv.get(i).is_none_or(|p| p.text != "-u")
+            }) || c.args().any(|a| a == "-")
                 || (c.args().next().is_none() && c.stdin != Source::Inherited)
             {
                 j.deny(
@@ -829,7 +1098,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             j.deny("security.disable", C_SYS, "turns SELinux enforcement off")
         }
         "aa-teardown" | "aa-disable" => j.deny("security.disable", C_SYS, "turns AppArmor off"),
-        "systemctl" | "service" | "rc-service" | "sv" => service_rules(c, j),
+        "systemctl" | "service" | "rc-service" | "sv" => {
+            service_rules(c, j);
+            if name == "systemctl" && c.args().any(|a| a == "edit") {
+                j.deny(
+                    "persist.systemd",
+                    C_PERSIST,
+                    "rewrites a systemd unit (persistence)",
+                );
+            }
+        }
         "history"
             if c.args()
                 .any(|a| a == "-c" || a == "-d" || a == "-w" || a.starts_with("-c")) =>
@@ -873,7 +1151,35 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
             write_targets_last(c, j);
         }
-        "cp" | "mv" | "install" | "rsync" => write_targets_last(c, j),
+        "cp" | "mv" | "install" | "rsync" => {
+            write_targets_last(c, j);
+            if name == "mv" {
+                let ops: Vec<&toolcap_shell::Word> = operands(c).collect();
+                for w in ops.iter().take(ops.len().saturating_sub(1)) {
+                    if matches!(
+                        paths::target(&w.text, w.dynamic),
+                        Target::Root | Target::Home | Target::System
+                    ) || paths::write_class(&w.text) == WriteClass::Sensitive
+                    {
+                        j.deny(
+                            "mv.system",
+                            C_DESTRUCTIVE | C_SYS,
+                            "moves away the root, a home or a system directory or binary",
+                        );
+                    }
+                }
+            }
+            if name == "install"
+                && c.argv.windows(2).any(|w| {
+                    w[0].text == "-m"
+                        && w[1].text.len() == 4
+                        && matches!(w[1].text.as_bytes()[0], b'2' | b'4' | b'6' | b'7')
+                })
+            {
+                j.deny("privilege.setuid", C_PRIV, "installs a set-uid program");
+            }
+        }
+
         "tee" => {
             for w in operands(c) {
                 write_target(&w.text, j);
@@ -930,7 +1236,23 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     || l.starts_with("ssl")
                     || l.starts_with("sctp")
             });
-            if execs && net {
+            let tty = c.args().any(|a| a.contains("pty") || a.contains("tty"));
+            let listen_forward = c.args().any(|a| {
+                a.to_ascii_lowercase().starts_with("tcp-listen")
+                    || a.to_ascii_lowercase().starts_with("tcp4-listen")
+            }) && c
+                .args()
+                .filter(|a| a.to_ascii_lowercase().starts_with("tcp"))
+                .count()
+                >= 2;
+            if listen_forward {
+                j.deny(
+                    "net.port-forward",
+                    Capabilities::NETWORK_ACCESS,
+                    "relays a listening port to another service",
+                );
+            }
+            if (execs || tty) && net {
                 j.deny(
                     "net.reverse-shell",
                     C_REVERSE,
@@ -1052,14 +1374,150 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "shutdown" | "reboot" | "halt" | "poweroff" | "init" | "telinit"
             if !c.args().any(|a| a == "--help" || a == "-c") =>
         {
-            j.ask("system.power", C_SYS, "shuts down or restarts the machine");
+            j.deny("system.power", C_SYS, "shuts down or restarts the machine");
         }
-        "insmod" | "modprobe" | "rmmod" | "kexec" => {
-            j.ask("system.kernel", C_SYS, "changes the running kernel")
-        }
+        "modprobe" | "rmmod" => j.ask("system.kernel", C_SYS, "changes the running kernel"),
         "mount" if c.args().any(|a| a.contains("bind") || a == "/") => {
             j.ask("system.mount", C_SYS, "mounts file systems")
         }
+        "insmod" | "kexec" => j.deny("system.kernel", C_SYS, "loads code into the running kernel"),
+        "auditctl" if c.args().any(|a| a == "-D" || a == "-e") => j.deny(
+            "security.disable",
+            C_SYS,
+            "deletes audit rules or turns auditing off",
+        ),
+        "chattr" if operands(c).any(|w| paths::write_class(&w.text) == WriteClass::Sensitive) => j
+            .deny(
+                "write.sensitive",
+                C_WRITE,
+                "locks an access file against changes",
+            ),
+        "ngrok" | "cloudflared" | "localtunnel" | "lt" | "bore" => j.deny(
+            "net.tunnel",
+            C_UPLOAD,
+            "exposes a local port to the internet",
+        ),
+        "xterm" if c.args().any(|a| a == "-display") => j.deny(
+            "net.reverse-shell",
+            C_REVERSE,
+            "opens a terminal on a remote display",
+        ),
+        "ztcp" => j.deny(
+            "net.reverse-shell",
+            C_REVERSE,
+            "opens a raw TCP connection from the shell",
+        ),
+        "capsh" if c.args().any(|a| a == "--") => {
+            j.deny("gtfo.shell-escape", C_SHELL, "capsh -- spawns a shell")
+        }
+        "chpasswd" => j.deny(
+            "privilege.password",
+            C_PRIV,
+            "changes account passwords in bulk",
+        ),
+        "hdparm"
+            if c.args()
+                .any(|a| a.starts_with("--security-erase") || a.starts_with("--trim-sector")) =>
+        {
+            j.deny("disk.wipe", C_DESTRUCTIVE | C_SYS, "erases a disk")
+        }
+        "cryptsetup"
+            if c.args()
+                .any(|a| matches!(a, "luksErase" | "erase" | "luksKillSlot")) =>
+        {
+            j.deny(
+                "disk.wipe",
+                C_DESTRUCTIVE | C_SYS,
+                "destroys disk encryption keys",
+            )
+        }
+        "zpool" | "zfs" if c.args().any(|a| a == "destroy") => j.deny(
+            "disk.wipe",
+            C_DESTRUCTIVE | C_SYS,
+            "destroys a storage pool or dataset",
+        ),
+        "mdadm" if c.args().any(|a| a.starts_with("--zero-superblock")) => {
+            j.deny("disk.wipe", C_DESTRUCTIVE | C_SYS, "wipes RAID metadata")
+        }
+        "journalctl"
+            if c.args().any(|a| {
+                a.strip_prefix("--vacuum-time=")
+                    .is_some_and(|v| v.ends_with('s') || v == "1m" || v == "1h")
+            }) =>
+        {
+            j.deny("logs.wipe", C_DESTRUCTIVE, "erases the system journal")
+        }
+        "redis-cli"
+            if c.args().any(|a| {
+                a.eq_ignore_ascii_case("flushall") || a.eq_ignore_ascii_case("flushdb")
+            }) =>
+        {
+            j.deny("db.drop", C_DESTRUCTIVE, "erases a database")
+        }
+        "dropdb" | "dropuser" => j.deny("db.drop", C_DESTRUCTIVE, "drops a database"),
+        "psql" | "mysql" | "mariadb" | "sqlite3" | "mongosh" | "mongo" | "clickhouse-client"
+        | "cqlsh" => {
+            let sql = c.args().map(|a| a.to_ascii_uppercase()).any(|a| {
+                a.contains("DROP DATABASE")
+                    || a.contains("DROP TABLE")
+                    || a.contains("DROP SCHEMA")
+                    || a.contains("TRUNCATE")
+                    || a.contains("DROPDATABASE")
+                    || (a.contains("DELETE FROM") && !a.contains("WHERE"))
+            });
+            if sql {
+                j.deny("db.drop", C_DESTRUCTIVE, "drops or empties database tables");
+            }
+        }
+        "aws" | "gcloud" | "az" | "gsutil" | "gh" | "helm" | "pulumi" | "doctl" | "flyctl"
+        | "heroku" | "vercel" | "firebase" | "npm" | "oci" | "linode-cli" | "hcloud" | "s3cmd"
+        | "rclone" => {
+            let verb = c.args().any(|a| {
+                a.starts_with("delete")
+                    || a.starts_with("terminate")
+                    || matches!(
+                        a,
+                        "rm" | "rb"
+                            | "destroy"
+                            | "uninstall"
+                            | "purge"
+                            | "unpublish"
+                            | "deprovision"
+                            | "rmdir"
+                    )
+            });
+            let forced = c.args().any(|a| {
+                matches!(
+                    a,
+                    "--force"
+                        | "-f"
+                        | "--yes"
+                        | "-y"
+                        | "--quiet"
+                        | "-q"
+                        | "--recursive"
+                        | "-r"
+                        | "--skip-final-snapshot"
+                        | "--all"
+                        | "--no-wait"
+                        | "-m"
+                )
+            });
+            if verb && (forced || matches!(name, "helm" | "aws" | "gcloud" | "az" | "pulumi")) {
+                j.deny(
+                    "cloud.delete",
+                    C_DESTRUCTIVE | Capabilities::NETWORK_ACCESS,
+                    "deletes cloud resources, buckets, repositories or packages",
+                );
+            } else if verb {
+                j.ask("cloud.delete", C_DESTRUCTIVE, "deletes remote resources");
+            }
+        }
+        "userdel" | "deluser" => j.deny(
+            "system.user-delete",
+            C_DESTRUCTIVE | C_SYS,
+            "deletes an account (and its home)",
+        ),
         "visudo" => j.ask("write.sudoers", C_WRITE | C_PRIV, "edits sudo rights"),
         "ssh-keygen" if c.args().any(|a| a == "-D") => {
             j.deny(
@@ -1174,8 +1632,8 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
 
 fn editor_escape(cmd: &str) -> bool {
     let t = cmd.trim_start_matches([':', ' ']);
-    t.starts_with('!')
-        || t.starts_with("sh")
+    // `:!cmd` is judged through the nested command it runs (`:!ls` is harmless).
+    t.starts_with("sh")
         || t.starts_with("terminal")
         || t.starts_with("term")
         || t.contains("system(")
@@ -1210,11 +1668,11 @@ fn rm_rules(c: &SimpleCommand, j: &mut Judged) {
         history_or_log_write(&w.text, j);
         let t = paths::target(&w.text, w.dynamic);
         worst = Some(worst.map_or(t, |x: Target| x.max(t)));
-        if paths::write_class(&w.text) == WriteClass::Sensitive && !recursive {
-            j.ask(
+        if paths::write_class(&w.text) == WriteClass::Sensitive {
+            j.deny(
                 "rm.sensitive",
-                C_DESTRUCTIVE,
-                "deletes an access or start-up file",
+                C_DESTRUCTIVE | C_SYS,
+                "deletes an account, access or start-up file",
             );
         }
     }
@@ -1427,10 +1885,32 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
                     || *a == "--mirror"
             });
             if force {
+                // Over a shared branch (or whatever is current, or everything) it destroys history others have.
+                let refs: Vec<&&str> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+                let shared = refs.len() < 2
+                    || rest.iter().any(|a| matches!(*a, "--all" | "--mirror"))
+                    || refs.iter().skip(1).any(|r| {
+                        matches!(
+                            r.trim_start_matches('+').rsplit(':').next().unwrap_or(""),
+                            "main"
+                                | "master"
+                                | "trunk"
+                                | "develop"
+                                | "release"
+                                | "production"
+                                | "prod"
+                                | "HEAD"
+                        )
+                    });
+                let d = if shared {
+                    Decision::Deny
+                } else {
+                    Decision::Ask
+                };
                 j.hit_alt(
                     "git.push-force",
-                    Decision::Ask,
-                    Risk::High,
+                    d,
+                    if shared { Risk::Critical } else { Risk::High },
                     Capabilities::DESTRUCTIVE | C_UPLOAD,
                     "force-push overwrites the remote history",
                     "git push --force-with-lease",
@@ -1449,10 +1929,10 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
         }
         "reset" if rest.contains(&"--hard") => j.hit_alt(
             "git.reset-hard",
-            Decision::Ask,
-            Risk::High,
+            Decision::Deny,
+            Risk::Critical,
             C_DESTRUCTIVE,
-            "discards uncommitted changes",
+            "discards uncommitted changes for good",
             "git stash",
         ),
         "clean" => {
@@ -1467,10 +1947,10 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
             if force && wide {
                 j.hit_alt(
                     "git.clean-force",
-                    Decision::Ask,
-                    Risk::High,
+                    Decision::Deny,
+                    Risk::Critical,
                     C_DESTRUCTIVE,
-                    "deletes untracked and ignored files",
+                    "deletes untracked and ignored files for good",
                     "git clean -n (dry run)",
                 );
             }
@@ -1516,7 +1996,13 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
             });
             let alias_cmd = lower.iter().any(|k| k.starts_with("alias."))
                 && rest.iter().any(|v| v.starts_with('!'));
-            if runs || alias_cmd {
+            if (runs || alias_cmd) && rest.iter().any(|a| *a == "--global" || *a == "--system") {
+                j.deny(
+                    "git.config-command",
+                    Capabilities::EXECUTES_CODE | Capabilities::PERSISTENCE,
+                    "configures a command every git run will start (persistence)",
+                );
+            } else if runs || alias_cmd {
                 j.ask(
                     "git.config-command",
                     Capabilities::EXECUTES_CODE | Capabilities::PERSISTENCE,
@@ -1598,13 +2084,39 @@ fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
                 Some(&"volume" | &"image" | &"container" | &"network" | &"builder")
             ))
     {
+        let wide = args
+            .iter()
+            .any(|a| matches!(*a, "-a" | "--all" | "--volumes" | "-af" | "-fa"))
+            || a2.first() == Some(&"volume");
+        let d = if wide { Decision::Deny } else { Decision::Ask };
         j.hit_alt(
             "docker.prune",
-            Decision::Ask,
-            Risk::High,
+            d,
+            if wide { Risk::Critical } else { Risk::High },
             C_DESTRUCTIVE,
             "deletes containers, images, networks or volumes",
             "docker system df (see what would go)",
+        );
+    }
+    // `docker rm -f $(docker ps -aq)`: everything, whatever it is.
+    if (matches!(a2.first(), Some(&"rm" | &"rmi" | &"kill"))
+        || (a2.first() == Some(&"volume") && a2.get(1) == Some(&"rm")))
+        && c.argv.iter().any(|w| w.dynamic && w.text.contains("$("))
+    {
+        j.deny(
+            "docker.remove-all",
+            C_DESTRUCTIVE,
+            "removes every container, image or volume",
+        );
+    }
+    if run
+        && args.iter().any(|a| is_netcat(a))
+        && args.iter().any(|a| matches!(*a, "-e" | "-c" | "--exec"))
+    {
+        j.deny(
+            "net.reverse-shell",
+            C_REVERSE,
+            "a container connects a shell to the network",
         );
     }
 }
@@ -1867,6 +2379,9 @@ fn code_rules(code: &str, j: &mut Judged) {
         "Socket",
         "fsockopen",
         "TCPSocket",
+        "TCPClient",
+        "Net.Sockets",
+        "/inet/tcp",
         "net.connect",
         "IO::Socket",
         "/dev/tcp",
@@ -1890,6 +2405,9 @@ fn code_rules(code: &str, j: &mut Judged) {
         "cmd.exe",
         "STDIN",
         "stdio",
+        "iex",
+        "Invoke-Expression",
+        "getline",
     ]
     .iter()
     .any(|s| code.contains(s));

@@ -174,6 +174,55 @@ pub(crate) fn read_class(p: &str) -> ReadClass {
     {
         return ReadClass::Secret;
     }
+    if !pub_key
+        && p.contains("/.ssh/")
+        && (base.starts_with("id_") || base.contains("key") || base.ends_with('*'))
+    {
+        return ReadClass::Secret;
+    }
+    if !pub_key
+        && [
+            "/.aws/",
+            "/.gnupg/",
+            "/.kube/config",
+            "/.docker/config.json",
+            "/etc/kubernetes/",
+            "/etc/rancher/",
+            "/etc/gitlab-runner/",
+            "/etc/wireguard/",
+            "/etc/NetworkManager/system-connections",
+            "/.config/rclone/",
+            "/var/backups/shadow",
+            "/var/backups/gshadow",
+            "/.password-store/",
+            "/.local/share/keyrings/",
+        ]
+        .iter()
+        .any(|d| p.contains(d))
+    {
+        return ReadClass::Secret;
+    }
+    // Plain words (`shadow`, `credentials`) are secrets only as paths.
+    if !p.contains('/')
+        && matches!(
+            base,
+            "shadow"
+                | "gshadow"
+                | "opasswd"
+                | "sudoers"
+                | "master.passwd"
+                | "credentials"
+                | "identity"
+                | "hosts.yml"
+                | "kubeconfig"
+                | "logins.json"
+        )
+    {
+        return ReadClass::Plain;
+    }
+    if base == "README" || base.ends_with(".md") {
+        return ReadClass::Plain;
+    }
     if !pub_key && SECRET_NAMES.contains(&base) {
         // `credentials`, `identity` and `config` are common words: only in a dotted directory.
         if matches!(
@@ -376,6 +425,43 @@ pub(crate) fn write_class(p: &str) -> WriteClass {
         return WriteClass::Sensitive;
     }
     if p.contains("/.git/hooks/") || p.starts_with(".git/hooks/") {
+        return WriteClass::System;
+    }
+    // Replacing or shadowing programs, loading code into every Python or every login.
+    if [
+        "/usr/bin/",
+        "/bin/",
+        "/sbin/",
+        "/usr/sbin/",
+        "/lib/x86_64-linux-gnu/security/",
+        "/usr/lib/x86_64-linux-gnu/security/",
+        "/lib/security/",
+        "/lib/modules/",
+        "/etc/modules",
+        "/etc/modprobe.d/",
+        "/etc/sysctl.d/",
+        "/etc/sysctl.conf",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/nsswitch.conf",
+        "/etc/apt/sources.list",
+        "/etc/yum.repos.d/",
+        "/etc/docker/daemon.json",
+        "/var/run/docker.sock",
+        "/run/docker.sock",
+    ]
+    .iter()
+    .any(|d| p.starts_with(d))
+        || base.ends_with(".pth")
+    {
+        return WriteClass::Sensitive;
+    }
+    if (p.starts_with("/usr/local/bin/")
+        || p.starts_with("~/.local/bin/")
+        || p.starts_with("~/bin/")
+        || p.starts_with("/usr/local/sbin/"))
+        && toolcap_catalog::lookup(base).is_some()
+    {
         return WriteClass::Sensitive;
     }
     if SYSTEM_PREFIXES

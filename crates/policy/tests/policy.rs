@@ -534,7 +534,7 @@ mod paths {
         assert_eq!(
             e.check_path("/work/proj/.git/hooks/pre-commit", Access::Write, Some(cwd))
                 .decision,
-            Decision::Deny
+            Decision::Ask
         );
     }
 }
@@ -621,8 +621,8 @@ mod corpus {
             eprintln!("  {m}");
         }
         assert!(
-            balanced >= 0.85,
-            "balanced accuracy {balanced:.4} fell below 0.85"
+            balanced >= 0.91,
+            "balanced accuracy {balanced:.4} fell below 0.91"
         );
     }
 }
