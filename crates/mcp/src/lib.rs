@@ -262,10 +262,7 @@ pub async fn serve_stdio(engine: Arc<Engine>) -> Result<(), Error> {
 /// The MCP streamable HTTP transport as a tower service, to mount at a path (`/mcp`) of an
 /// HTTP server. Only loopback `Host` headers are accepted (the SDK's DNS-rebinding guard);
 /// `config` may widen that. Cancel `config.cancellation_token` to end open streams on shutdown.
-pub fn http_service(
-    engine: Arc<Engine>,
-    config: StreamableHttpServerConfig,
-) -> StreamableHttpService<Server, LocalSessionManager> {
+pub fn http_service(engine: Arc<Engine>, config: StreamableHttpServerConfig) -> McpHttpService {
     StreamableHttpService::new(
         move || Ok(Server::new(Arc::clone(&engine))),
         Arc::default(),
@@ -274,6 +271,9 @@ pub fn http_service(
 }
 
 pub use rmcp::transport::streamable_http_server::StreamableHttpServerConfig as HttpConfig;
+
+/// The streamable HTTP service type returned by [`http_service`].
+pub type McpHttpService = StreamableHttpService<Server, LocalSessionManager>;
 
 #[cfg(test)]
 mod tests {
