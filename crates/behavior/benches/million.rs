@@ -48,6 +48,16 @@ fn agent_stream(seed: u64, n: usize, out: &mut Vec<Event>) {
     }
 }
 
+/// CPU time (user + system) of the calling thread, from `/proc/thread-self/stat` (clock ticks of
+/// 10 ms): unlike wall time, it does not count the time other processes hold the cores.
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (u, k): (f64, f64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+    Some((u + k) / 100.0)
+}
+
 fn main() {
     let agents: usize = std::env::var("AGENTS")
         .ok()
@@ -109,6 +119,28 @@ fn main() {
             "resident memory per agent (RSS delta / agents): {:.0}",
             (b.saturating_sub(a)) as f64 / agents as f64
         );
+    }
+
+    // CPU time per operation on one thread: a long loop, so the 10 ms tick does not matter.
+    let mut p = profiles[0].clone();
+    let mut w = Vec::new();
+    agent_stream(1, 4096, &mut w);
+    if let Some(c0) = thread_cpu() {
+        let n = 50_000_000usize;
+        for i in 0..n {
+            p.observe(std::hint::black_box(&w[i & 4095]));
+        }
+        let c1 = thread_cpu().unwrap_or(c0);
+        println!("observe one event: {:.1} ns CPU time (mean of {n})", (c1 - c0) * 1e9 / n as f64);
+        let scorer = Scorer::new(&profiles[1], &pop, &cfg);
+        let m = 200_000usize;
+        let mut acc = 0.0f32;
+        for i in 0..m {
+            let o = (i * 100) & 2047;
+            acc += scorer.window(CommandId::NONE, std::hint::black_box(&w[o..o + WINDOW])).bayes;
+        }
+        let c2 = thread_cpu().unwrap_or(c1);
+        println!("score a {WINDOW}-event window: {:.2} us CPU time (mean of {m}; checksum {acc:.1})", (c2 - c1) * 1e6 / m as f64);
     }
 
     // Scoring: each thread scores one fresh 100-event window per agent of its half.
