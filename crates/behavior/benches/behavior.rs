@@ -104,8 +104,13 @@ fn benches(c: &mut Criterion) {
 
     // Fingerprints of deviations from the fleet mean: raw frequencies are dominated by what every
     // agent shares, which would put everyone in the same bands.
-    let raw: Vec<Features> = (0..10_000).map(|_| Features::from_events(&stream(&mut rng, 30, 200))).collect();
-    let mean = Features::from_pairs(raw.iter().flat_map(|f| f.pairs().iter().map(|(k, w)| (*k, w / raw.len() as f32))));
+    let raw: Vec<Features> = (0..10_000)
+        .map(|_| Features::from_events(&stream(&mut rng, 30, 200)))
+        .collect();
+    let mean = Features::from_pairs(
+        raw.iter()
+            .flat_map(|f| f.pairs().iter().map(|(k, w)| (*k, w / raw.len() as f32))),
+    );
     let mut index = LshIndex::new(8);
     let fps: Vec<_> = raw
         .iter()
@@ -116,8 +121,15 @@ fn benches(c: &mut Criterion) {
             fp
         })
         .collect();
-    let probe: u64 = fps.iter().take(1000).map(|fp| index.nearest(*fp, 10, 12).comparisons).sum();
-    println!("lsh: mean comparisons per query over 10,000 agents: {:.1}", probe as f64 / 1000.0);
+    let probe: u64 = fps
+        .iter()
+        .take(1000)
+        .map(|fp| index.nearest(*fp, 10, 12).comparisons)
+        .sum();
+    println!(
+        "lsh: mean comparisons per query over 10,000 agents: {:.1}",
+        probe as f64 / 1000.0
+    );
     let mut k = 0usize;
     c.bench_function("lsh_nearest_10_of_10k_agents", |b| {
         b.iter(|| {

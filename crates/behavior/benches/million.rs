@@ -131,16 +131,24 @@ fn main() {
             p.observe(std::hint::black_box(&w[i & 4095]));
         }
         let c1 = thread_cpu().unwrap_or(c0);
-        println!("observe one event: {:.1} ns CPU time (mean of {n})", (c1 - c0) * 1e9 / n as f64);
+        println!(
+            "observe one event: {:.1} ns CPU time (mean of {n})",
+            (c1 - c0) * 1e9 / n as f64
+        );
         let scorer = Scorer::new(&profiles[1], &pop, &cfg);
         let m = 200_000usize;
         let mut acc = 0.0f32;
         for i in 0..m {
             let o = (i * 100) & 2047;
-            acc += scorer.window(CommandId::NONE, std::hint::black_box(&w[o..o + WINDOW])).bayes;
+            acc += scorer
+                .window(CommandId::NONE, std::hint::black_box(&w[o..o + WINDOW]))
+                .bayes;
         }
         let c2 = thread_cpu().unwrap_or(c1);
-        println!("score a {WINDOW}-event window: {:.2} us CPU time (mean of {m}; checksum {acc:.1})", (c2 - c1) * 1e6 / m as f64);
+        println!(
+            "score a {WINDOW}-event window: {:.2} us CPU time (mean of {m}; checksum {acc:.1})",
+            (c2 - c1) * 1e6 / m as f64
+        );
     }
 
     // Scoring: each thread scores one fresh 100-event window per agent of its half.
