@@ -30,7 +30,6 @@
 
 pub mod claude_code;
 pub mod copilot;
-mod pending;
 pub mod settings;
 
 use std::path::Path;
@@ -94,8 +93,8 @@ pub enum Call<'a> {
 pub fn judge(engine: &Engine, call: &Call<'_>, cwd: Option<&Path>) -> Option<Verdict> {
     match *call {
         Call::Shell(command) => Some(engine.check(command)),
-        Call::File { path, access } => Some(pending::check_path(engine, path, access, cwd)),
-        Call::Tool(name) => pending::check_tool(engine, name),
+        Call::File { path, access } => Some(engine.check_path(path, access, cwd)),
+        Call::Tool(name) => engine.check_tool(name),
     }
 }
 

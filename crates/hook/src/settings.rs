@@ -27,13 +27,13 @@ pub enum Change {
 }
 
 /// Whether a hook entry is one that `install` wrote: a command hook running `toolcap hook
-/// claude-code` from any location.
+/// claude-code` from any location, with any options.
 pub fn is_toolcap_entry(hook: &Value) -> bool {
     hook.get("type").and_then(Value::as_str) == Some("command")
         && hook
             .get("command")
             .and_then(Value::as_str)
-            .is_some_and(|c| c.contains("toolcap") && c.trim_end().ends_with("hook claude-code"))
+            .is_some_and(|c| c.contains("toolcap") && c.contains(" hook claude-code"))
 }
 
 /// The hook entry for `command` (the full command line, e.g. `/usr/bin/toolcap hook claude-code`).
