@@ -78,6 +78,9 @@ pub enum Error {
     /// Serving failed.
     #[error("server: {0}")]
     Serve(std::io::Error),
+    /// The node runtime (its storage or audit log) failed.
+    #[error("node: {0}")]
+    Node(String),
 }
 
 /// The server's configuration, read from TOML. Every field has a default, so an empty file is
@@ -251,6 +254,7 @@ pub struct Server {
     addr: SocketAddr,
     router: Router,
     mcp_cancel: tokio_util::sync::CancellationToken,
+    node: toolcap_node::Node,
 }
 
 impl Server {
@@ -271,11 +275,19 @@ impl Server {
             toolcap_mcp::HttpConfig::default().with_max_request_body_bytes(config.max_body_bytes);
         let mcp_cancel = mcp_config.cancellation_token.clone();
         let mcp = toolcap_mcp::http_service(Arc::clone(&state.engine), mcp_config);
+        // The node runtime: durable ingest, monitoring, alerts and audit in the data directory.
+        let node = toolcap_node::Node::open(
+            toolcap_node::NodeConfig::new(&config.data_dir),
+            Arc::clone(&state.engine),
+        )
+        .map_err(|e| Error::Node(e.to_string()))?;
+        let router = router(state, mcp).merge(toolcap_node::routes::routes(node.clone()));
         Ok(Server {
             listener,
             addr,
-            router: router(state, mcp),
+            router,
             mcp_cancel,
+            node,
         })
     }
 
@@ -291,13 +303,22 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
         let cancel = self.mcp_cancel;
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 cancel.cancel();
             })
             .await
-            .map_err(Error::Serve)
+            .map_err(Error::Serve);
+        // Let the node's writer finish what it holds and close its storage.
+        let node = self.node;
+        let closed = tokio::task::spawn_blocking(move || node.shutdown()).await;
+        served?;
+        match closed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::Node(e.to_string())),
+            Err(_) => Err(Error::Node("shutdown task failed".to_owned())),
+        }
     }
 }
 
