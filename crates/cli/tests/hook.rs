@@ -8,7 +8,9 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_toolcap");
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hook").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hook")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -30,22 +32,43 @@ fn run_hook(host: &str, input: &[u8]) -> Output {
 /// Runs the Claude Code hook on a fixture; returns the decision and the reason.
 fn claude(name: &str) -> (String, String) {
     let out = run_hook("claude-code", &fixture(name));
-    assert_eq!(out.status.code(), Some(0), "{name}: stderr {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {:?}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name}: stderr {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: stdout is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     let s = &v["hookSpecificOutput"];
     assert_eq!(s["hookEventName"], "PreToolUse", "{name}");
-    assert_eq!(v.as_object().unwrap().len(), 1, "{name}: only hookSpecificOutput expected");
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        1,
+        "{name}: only hookSpecificOutput expected"
+    );
     let reason = s["permissionDecisionReason"].as_str().unwrap().to_owned();
     assert!(!reason.is_empty(), "{name}");
     (s["permissionDecision"].as_str().unwrap().to_owned(), reason)
 }
 
 fn assert_blocked(out: &Output, what: &str) {
-    assert_eq!(out.status.code(), Some(2), "{what}: must fail closed with exit 2");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: must fail closed with exit 2"
+    );
     assert!(out.stdout.is_empty(), "{what}: no decision on stdout");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "{what}: one line on stderr, got {err:?}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{what}: one line on stderr, got {err:?}"
+    );
 }
 
 // Decisions on recorded Claude Code payloads.
@@ -90,7 +113,11 @@ mod claude_code {
     fn an_mcp_tool_without_a_policy_rule_gets_no_decision() {
         let out = run_hook("claude-code", &fixture("claude_mcp_tool.json"));
         assert_eq!(out.status.code(), Some(0));
-        assert!(out.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.stdout.is_empty(),
+            "{:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 
@@ -100,12 +127,18 @@ mod fail_closed {
 
     #[test]
     fn bash_without_a_command() {
-        assert_blocked(&run_hook("claude-code", &fixture("claude_bash_no_command.json")), "no command");
+        assert_blocked(
+            &run_hook("claude-code", &fixture("claude_bash_no_command.json")),
+            "no command",
+        );
     }
 
     #[test]
     fn truncated_json() {
-        assert_blocked(&run_hook("claude-code", &fixture("claude_truncated.json")), "truncated");
+        assert_blocked(
+            &run_hook("claude-code", &fixture("claude_truncated.json")),
+            "truncated",
+        );
     }
 
     #[test]
@@ -142,7 +175,12 @@ mod copilot {
 
     fn copilot(name: &str) -> serde_json::Value {
         let out = run_hook("copilot", &fixture(name));
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -150,12 +188,20 @@ mod copilot {
     fn rm_rf_home_is_denied() {
         let v = copilot("copilot_bash_rm.json");
         assert_eq!(v["permissionDecision"], "deny");
-        assert!(v["permissionDecisionReason"].as_str().unwrap().starts_with("toolcap: "));
+        assert!(
+            v["permissionDecisionReason"]
+                .as_str()
+                .unwrap()
+                .starts_with("toolcap: ")
+        );
     }
 
     #[test]
     fn git_status_is_allowed() {
-        assert_eq!(copilot("copilot_bash_ls.json")["permissionDecision"], "allow");
+        assert_eq!(
+            copilot("copilot_bash_ls.json")["permissionDecision"],
+            "allow"
+        );
     }
 }
 
@@ -167,7 +213,8 @@ mod install {
 
     impl TempDir {
         fn new(tag: &str) -> TempDir {
-            let dir = std::env::temp_dir().join(format!("toolcap-hook-{tag}-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("toolcap-hook-{tag}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             TempDir(dir)
@@ -181,8 +228,18 @@ mod install {
     }
 
     fn toolcap(args: &[&str], home: &Path, cwd: &Path) -> Output {
-        let out = Command::new(BIN).args(args).env("HOME", home).current_dir(cwd).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(BIN)
+            .args(args)
+            .env("HOME", home)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     }
 
@@ -199,16 +256,34 @@ mod install {
         let out = toolcap(&["hook", "install", "claude-code"], &home.0, &project.0);
         assert!(String::from_utf8_lossy(&out.stdout).contains("installed"));
         let doc = read_json(&settings);
-        let command = doc["hooks"]["PreToolUse"][0]["hooks"][0]["command"].as_str().unwrap();
+        let command = doc["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap();
         assert!(command.ends_with("toolcap hook claude-code"), "{command}");
-        let exe = command.trim_end_matches(" hook claude-code").trim_matches('\'');
-        assert!(Path::new(exe).is_file(), "the hook runs the binary by absolute path: {exe}");
+        let exe = command
+            .trim_end_matches(" hook claude-code")
+            .trim_matches('\'');
+        assert!(
+            Path::new(exe).is_file(),
+            "the hook runs the binary by absolute path: {exe}"
+        );
 
         let before = std::fs::read(&settings).unwrap();
-        let out = toolcap(&["hook", "install", "claude-code", "--scope", "project"], &home.0, &project.0);
+        let out = toolcap(
+            &["hook", "install", "claude-code", "--scope", "project"],
+            &home.0,
+            &project.0,
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("already installed"));
-        assert_eq!(std::fs::read(&settings).unwrap(), before, "second install changes nothing");
-        assert!(!home.0.join(".claude").exists(), "project scope leaves HOME alone");
+        assert_eq!(
+            std::fs::read(&settings).unwrap(),
+            before,
+            "second install changes nothing"
+        );
+        assert!(
+            !home.0.join(".claude").exists(),
+            "project scope leaves HOME alone"
+        );
     }
 
     #[test]
@@ -225,18 +300,38 @@ mod install {
         let settings = dir.join("settings.json");
         std::fs::write(&settings, serde_json::to_string_pretty(&original).unwrap()).unwrap();
 
-        toolcap(&["hook", "install", "claude-code", "--scope", "user"], &home.0, &project.0);
+        toolcap(
+            &["hook", "install", "claude-code", "--scope", "user"],
+            &home.0,
+            &project.0,
+        );
         let doc = read_json(&settings);
         assert_eq!(doc["model"], "opus");
         assert_eq!(doc["permissions"], original["permissions"]);
         let groups = doc["hooks"]["PreToolUse"].as_array().unwrap();
         assert_eq!(groups.len(), 2, "the existing hook stays, ours is added");
-        assert_eq!(read_json(&dir.join("settings.json.bak")), original, "backup of the previous file");
+        assert_eq!(
+            read_json(&dir.join("settings.json.bak")),
+            original,
+            "backup of the previous file"
+        );
 
-        let out = toolcap(&["hook", "uninstall", "--scope", "user"], &home.0, &project.0);
+        let out = toolcap(
+            &["hook", "uninstall", "--scope", "user"],
+            &home.0,
+            &project.0,
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("removed 1"));
-        assert_eq!(read_json(&settings), original, "uninstall restores the document");
-        let out = toolcap(&["hook", "uninstall", "--scope", "user"], &home.0, &project.0);
+        assert_eq!(
+            read_json(&settings),
+            original,
+            "uninstall restores the document"
+        );
+        let out = toolcap(
+            &["hook", "uninstall", "--scope", "user"],
+            &home.0,
+            &project.0,
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to uninstall"));
     }
 
@@ -255,6 +350,9 @@ mod install {
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
-        assert_eq!(std::fs::read_to_string(dir.join("settings.json")).unwrap(), "{ not json");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("settings.json")).unwrap(),
+            "{ not json"
+        );
     }
 }

@@ -27,7 +27,10 @@ impl Node {
         let data = dir.join("data");
         std::fs::write(
             &config,
-            format!("listen = \"127.0.0.1:7878\"\ndata_dir = {:?}\n{extra_config}", data.display().to_string()),
+            format!(
+                "listen = \"127.0.0.1:7878\"\ndata_dir = {:?}\n{extra_config}",
+                data.display().to_string()
+            ),
         )
         .unwrap();
         // --listen overrides the file's port: 0 picks a free one, printed on the first line.
@@ -42,10 +45,21 @@ impl Node {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}"));
-        assert!(addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"), "{addr}");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {line:?}"));
+        assert!(
+            addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+            "{addr}"
+        );
         assert!(data.is_dir(), "data_dir is created");
-        Node { child, base: format!("http://{addr}"), dir, _stdout: stdout }
+        Node {
+            child,
+            base: format!("http://{addr}"),
+            dir,
+            _stdout: stdout,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -55,7 +69,13 @@ impl Node {
     /// Sends SIGTERM and returns the exit code and stderr.
     fn terminate(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -97,12 +117,18 @@ fn post(node: &Node, path: &str, body: &[u8]) -> (u16, Value) {
         .unwrap();
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().unwrap();
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} {status}: not JSON ({e}): {text:?}"));
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{path} {status}: not JSON ({e}): {text:?}"));
     (status, value)
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hook").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/hook")
+            .join(name),
+    )
+    .unwrap()
 }
 
 // The decision API and health.
@@ -114,7 +140,10 @@ mod api {
         let node = Node::start("api", "");
         let mut resp = agent().get(&node.url("/healthz")).call().unwrap();
         assert_eq!(resp.status().as_u16(), 200);
-        assert_eq!(resp.body_mut().read_json::<Value>().unwrap(), json!({"status": "ok"}));
+        assert_eq!(
+            resp.body_mut().read_json::<Value>().unwrap(),
+            json!({"status": "ok"})
+        );
 
         let (status, record) = post(&node, "/v1/check", br#"{"command": "rm -rf /"}"#);
         assert_eq!(status, 200);
@@ -168,7 +197,11 @@ mod hook {
     #[test]
     fn hook_endpoint_matches_the_command_hook() {
         let node = Node::start("hook", "");
-        for name in ["claude_bash_rm_root.json", "claude_bash_ls.json", "claude_write_authorized_keys.json"] {
+        for name in [
+            "claude_bash_rm_root.json",
+            "claude_bash_ls.json",
+            "claude_write_authorized_keys.json",
+        ] {
             let input = fixture(name);
             let (status, over_http) = post(&node, "/v1/hook/claude-code", &input);
             assert_eq!(status, 200, "{name}");
@@ -183,9 +216,17 @@ mod hook {
             let on_stdin: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(over_http, on_stdin, "{name}");
         }
-        let (status, v) = post(&node, "/v1/hook/claude-code", &fixture("claude_mcp_tool.json"));
+        let (status, v) = post(
+            &node,
+            "/v1/hook/claude-code",
+            &fixture("claude_mcp_tool.json"),
+        );
         assert_eq!((status, v), (200, json!({})), "no opinion: an empty object");
-        let (status, v) = post(&node, "/v1/hook/claude-code", &fixture("claude_bash_no_command.json"));
+        let (status, v) = post(
+            &node,
+            "/v1/hook/claude-code",
+            &fixture("claude_bash_no_command.json"),
+        );
         assert_eq!(status, 400);
         assert!(v["error"].as_str().unwrap().contains("command"), "{v}");
     }
@@ -200,8 +241,15 @@ mod mcp_http {
         if python.is_file() {
             return Some(python);
         }
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{} missing: scripts/install-test-deps creates it", python.display());
-        eprintln!("SKIPPED: {} missing; run scripts/install-test-deps", python.display());
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} missing: scripts/install-test-deps creates it",
+            python.display()
+        );
+        eprintln!(
+            "SKIPPED: {} missing; run scripts/install-test-deps",
+            python.display()
+        );
         None
     }
 
@@ -210,9 +258,18 @@ mod mcp_http {
         let Some(python) = python_venv() else { return };
         let node = Node::start("mcp", "");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mcp/tests/interop/client.py");
-        let out = Command::new(python).arg(script).arg("http").arg(node.url("/mcp")).output().unwrap();
+        let out = Command::new(python)
+            .arg(script)
+            .arg("http")
+            .arg(node.url("/mcp"))
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "stdout {stdout}\nstderr {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stdout {stdout}\nstderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let report: Value = serde_json::from_str(stdout.trim()).unwrap();
         assert_eq!(report["server"], "toolcap");
         assert_eq!(report["tools"].as_array().unwrap().len(), 4);
