@@ -1,4 +1,5 @@
 //! Integration tests of the built-in catalog.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use std::collections::HashSet;
 

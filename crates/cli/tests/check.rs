@@ -1,4 +1,5 @@
 //! `toolcap check` run as a process: exit codes, JSON fields, `--stdin`, `--batch`, `--policy`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

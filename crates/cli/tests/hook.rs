@@ -1,5 +1,6 @@
 //! `toolcap hook`: the built binary fed recorded hook payloads (fixtures/hook), and the
 //! install / uninstall round trip on a temporary HOME and project directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! `toolcap mcp`: the built binary driven over stdio by real MCP clients: the Rust SDK's client
 //! (rmcp), and the official Python SDK (`mcp` on PyPI) from the virtual environment that
 //! `scripts/install-test-deps` creates in `target/py-venv`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

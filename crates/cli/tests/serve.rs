@@ -1,5 +1,6 @@
 //! `toolcap serve`: the built binary on 127.0.0.1:0, driven by a real HTTP client (ureq) and,
 //! for MCP over streamable HTTP, by the official Python SDK.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The hook adapters in process: parse a recorded Claude Code payload, judge, render the answer.
 //! (The whole `toolcap hook claude-code` process is timed by `scripts/bench-hook`.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use toolcap_policy::Engine;

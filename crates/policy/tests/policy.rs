@@ -1,7 +1,6 @@
 //! Integration tests of the command safety engine: regression tests named after what they guard
 //! (composition and wrapper evasions, the GTFOBins class, harmless everyday commands), user
 //! policy loading, file and tool checks, property tests, and the labelled gate corpus.
-
 #![allow(clippy::panic)] // reason: the helpers of this test binary fail a test by panicking
 
 use toolcap_policy::{Access, Decision, Engine, Layer, Policy, PolicyError};

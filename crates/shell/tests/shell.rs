@@ -1,6 +1,5 @@
 //! Integration tests of the shell analysis: regression tests named after what they guard, limits,
 //! and property tests that it never panics and that composition keeps every part.
-
 #![allow(clippy::panic)] // reason: the helpers of this test binary fail a test by panicking
 use toolcap_shell::{
     Analysis, Limits, Name, ShellError, Source, WrapperKind, analyze, analyze_bytes, analyze_with,

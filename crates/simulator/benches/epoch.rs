@@ -2,6 +2,7 @@
 //! fan-in 64, dimension 16, 25% of every committee Byzantine (tree-poisoning). Then one short
 //! full run per attack at 10^6 agents, printed as the `toolcap simulate fleet --json` report,
 //! and the process's peak resident memory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use criterion::{BenchmarkId, Criterion};
 use toolcap_simulator::{SimConfig, Simulation};

@@ -1,5 +1,6 @@
 //! Invariants of the trust attacks (`temporal`, `clock-forgery`, `false-evidence`,
 //! `shadow-network`) and of the trust fields of every run, at sizes that run fast in debug.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use toolcap_simulator::{Outcome, SimConfig, run};
 

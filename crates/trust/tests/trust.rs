@@ -1,4 +1,5 @@
 //! End-to-end flows of the trust layer with real keys, proofs and noise.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // reason: test and bench code; a failure should abort the run
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;

@@ -153,8 +153,8 @@ fn human(out: &mut impl Write, v: &Verdict) -> std::io::Result<()> {
     if !v.commands.is_empty() {
         writeln!(
             out,
-            "  {:<6} {:<9} {:<40} {}",
-            "part", "decision", "command", "rules / capabilities"
+            "  {:<6} {:<9} {:<40} rules / capabilities",
+            "part", "decision", "command"
         )?;
         for (i, c) in v.commands.iter().enumerate() {
             let mut argv = c.argv.join(" ");
