@@ -55,10 +55,11 @@ fn json_has_the_contract_fields() {
         &["check", "--json", "ls && git push --force origin main"],
         None,
     );
-    assert_eq!(out.status.code(), Some(10));
+    // Force-pushing over a shared branch is denied (docs/policy.md: force-push tiers).
+    assert_eq!(out.status.code(), Some(20));
     let v = json(&out);
-    assert_eq!(v["decision"], "ask");
-    assert_eq!(v["risk"], "HIGH");
+    assert_eq!(v["decision"], "deny");
+    assert_eq!(v["risk"], "CRITICAL");
     assert!(v["capabilities"].is_array());
     assert!(v["reason"].as_str().unwrap().contains("git.push-force"));
     assert_eq!(v["alternative"], "git push --force-with-lease");
