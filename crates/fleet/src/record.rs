@@ -96,8 +96,13 @@ fn encode_moments(m: &Moments, enc: &mut Encoder) {
     for v in m.mean() {
         enc.f64(*v);
     }
-    for v in m.comoment() {
-        enc.f64(*v);
+    // The co-moment matrix is symmetric: only its upper triangle (row by row, `i <= j`) is
+    // encoded, so there is exactly one encoding and no redundant half to disagree with.
+    let (dim, c) = (m.dim(), m.comoment());
+    for i in 0..dim {
+        for v in &c[i * dim + i..(i + 1) * dim] {
+            enc.f64(*v);
+        }
     }
 }
 
@@ -108,9 +113,14 @@ fn decode_moments(dec: &mut Decoder<'_>) -> Result<Moments> {
         return Err(Error::Config("dimension above MAX_DIM"));
     }
     let mean = (0..dim).map(|_| dec.f64()).collect::<Result<Vec<_>, _>>()?;
-    let comoment = (0..dim * dim)
-        .map(|_| dec.f64())
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut comoment = vec![0.0; dim * dim];
+    for i in 0..dim {
+        for j in i..dim {
+            let v = dec.f64()?;
+            comoment[i * dim + j] = v;
+            comoment[j * dim + i] = v;
+        }
+    }
     Moments::from_parts(count, mean, comoment)
 }
 
@@ -150,7 +160,7 @@ impl Summary {
 
 impl Canonical for Summary {
     const TAG: &'static [u8] = b"toolcap/fleet/summary/v1";
-    const VERSION: u16 = 1;
+    const VERSION: u16 = 2;
     fn encode_body(&self, enc: &mut Encoder) {
         enc.u64(self.epoch)
             .u8(self.level)

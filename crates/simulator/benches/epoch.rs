@@ -29,10 +29,53 @@ fn epoch(c: &mut Criterion) {
     group.finish();
 }
 
+/// User plus system CPU time of this process so far, in seconds (`/proc/self/stat`, clock ticks
+/// of 10 ms).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// `n` epochs at 10^6 agents, each one's wall and CPU time printed: the first epoch (where the
+/// attack is found and evidence signed) and the steady state after it.
+fn epochs_one_by_one(n: u32) {
+    let cfg = SimConfig {
+        agents: 1_000_000,
+        byzantine: 0.25,
+        attack: "tree-poisoning".into(),
+        epochs: n,
+        ..SimConfig::default()
+    };
+    let mut sim = Simulation::new(&cfg).expect("set-up");
+    for _ in 0..n {
+        let cpu = cpu_seconds();
+        let start = std::time::Instant::now();
+        let stats = sim.step().expect("epoch");
+        eprintln!(
+            "epoch {} at 10^6 agents: wall {:.3} s ({:.3} s in the protocol), cpu {:.2} s, {} signatures",
+            stats.epoch,
+            start.elapsed().as_secs_f64(),
+            stats.ms / 1e3,
+            cpu_seconds() - cpu,
+            stats.signatures
+        );
+    }
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     epoch(&mut c);
     c.final_summary();
+    if let Some(n) = std::env::var("FLEET_BENCH_EPOCHS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        epochs_one_by_one(n);
+    }
     if std::env::var_os("FLEET_BENCH_RUNS").is_some() {
         for attack in ["none", "tree-poisoning", "sub-threshold"] {
             let cfg = SimConfig {

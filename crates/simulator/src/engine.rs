@@ -1,6 +1,7 @@
 //! The epoch loop: every node's part of the protocol, honest or Byzantine, run for real.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use toolcap_crypto::{Canonical, Hash, SigningKey};
@@ -92,26 +93,41 @@ impl World {
     }
 }
 
-/// Maps `f` over `0..n` on `threads` scoped threads, keeping the order.
+/// Maps `f` over `0..n` on `threads` scoped threads, keeping the order. Threads take small
+/// blocks of indices from a shared counter, so an expensive stretch of positions (a Byzantine
+/// aggregator, a large committee) does not leave the other threads idle.
 fn par_map<T: Send>(n: u64, threads: usize, f: impl Fn(u64) -> T + Sync) -> Vec<T> {
     let threads = threads.clamp(1, 64) as u64;
     if threads == 1 || n < 2 {
         return (0..n).map(f).collect();
     }
-    let chunk = n.div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (a, b) = ((t * chunk).min(n), ((t + 1) * chunk).min(n));
-                s.spawn(move || (a..b).map(f).collect::<Vec<T>>())
+    // About 16 blocks per thread: small enough to balance, large enough to keep the counter cold.
+    let block = (n / (threads * 16)).max(1);
+    let next = AtomicU64::new(0);
+    let (f, next) = (&f, &next);
+    let mut blocks: Vec<(u64, Vec<T>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.min(n))
+            .map(|_| {
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let a = next.fetch_add(block, Ordering::Relaxed);
+                        if a >= n {
+                            break mine;
+                        }
+                        let b = (a + block).min(n);
+                        mine.push((a, (a..b).map(f).collect::<Vec<T>>()));
+                    }
+                })
             })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
-    })
+    });
+    blocks.sort_unstable_by_key(|(a, _)| *a);
+    blocks.into_iter().flat_map(|(_, v)| v).collect()
 }
 
 struct LocalOut {
@@ -206,21 +222,29 @@ fn run_aggregator(
     //    their certificate. Children that fail are excluded (listed with the quarantined).
     let proposals: Vec<&Signed<Summary>> = children.iter().map(|c| &c.proposal).collect();
     let bad = verify_all(&proposals, &w.members);
+    // Aggregator children's certificates, all their endorsements in one batch.
+    let mut cert_ok = vec![false; children.len()];
+    if level >= 2 {
+        let committees: Vec<Vec<NodeId>> = (0..children.len())
+            .map(|i| w.topo.committee(level - 1, range.start + i as u64))
+            .collect();
+        let (mut at, mut certs) = (Vec::new(), Vec::new());
+        for (i, c) in children.iter().enumerate() {
+            if let Some(cert) = &c.certificate {
+                at.push(i);
+                certs.push((cert, committees[i].as_slice()));
+            }
+        }
+        let checked = Certificate::verify_many(&certs, w.cfg.threshold, &w.members);
+        for (i, r) in at.into_iter().zip(checked) {
+            cert_ok[i] = r.is_ok();
+        }
+    }
     let mut excluded: Vec<NodeId> = Vec::new();
     for (i, c) in children.iter().enumerate() {
         let cid = c.accepted.node;
         let sig_bad = bad.binary_search(&i).is_ok();
-        let cert_bad = level >= 2
-            && match &c.certificate {
-                Some(cert) => cert
-                    .verify(
-                        &w.topo.committee(level - 1, range.start + i as u64),
-                        w.cfg.threshold,
-                        &w.members,
-                    )
-                    .is_err(),
-                None => true,
-            };
+        let cert_bad = level >= 2 && !cert_ok[i];
         if (level == 1 && sig_bad) || cert_bad || !certified_below[i] {
             excluded.push(cid);
             if sig_bad {
@@ -279,23 +303,25 @@ fn run_aggregator(
     let proposal = Signed::sign(proposed, node, w.key(node));
     let proposal_hash = proposal.record.hash();
 
-    // 4. Every member votes with its own key.
+    // 4. Every member votes with its own key. Honest members decide on the same recomputation,
+    //    so their choice is the same and is computed once.
+    let honest_choice = match vote(
+        &w.cfg,
+        committee.len(),
+        honest
+            .as_ref()
+            .map_err(|_| toolcap_fleet::Error::NothingAccepted),
+    ) {
+        Vote::Endorse(h) => MemberVote::Endorse(h),
+        _ => MemberVote::Withhold,
+    };
     let mut votes = Vec::with_capacity(committee.len());
     for &m in &committee {
         let choice = if w.is_byz(m) {
             w.attack
                 .vote(&w.ctx(epoch, level - 1, m), honest_hash, proposal_hash)
         } else {
-            match vote(
-                &w.cfg,
-                committee.len(),
-                honest
-                    .as_ref()
-                    .map_err(|_| toolcap_fleet::Error::NothingAccepted),
-            ) {
-                Vote::Endorse(h) => MemberVote::Endorse(h),
-                _ => MemberVote::Withhold,
-            }
+            honest_choice
         };
         if let MemberVote::Endorse(h) = choice {
             let rec = Endorsement {
