@@ -21,6 +21,7 @@
 //! ```
 #![cfg_attr(not(test), warn(missing_docs))]
 
+mod agents;
 pub mod attacks;
 mod engine;
 pub mod trust_attacks;
@@ -50,6 +51,9 @@ pub enum Error {
     /// The trust layer failed.
     #[error(transparent)]
     Trust(#[from] toolcap_trust::Error),
+    /// The behavioural detector failed.
+    #[error(transparent)]
+    Behavior(#[from] toolcap_behavior::Error),
 }
 
 /// Parameters of one run.

@@ -8,10 +8,11 @@
 //!   every entry; Byzantine members (under `clock-forgery`, `shadow-network`) also send
 //!   forged, tampered, replayed, reordered and spliced entries;
 //! - evidence: every member reports a signed log-likelihood ratio per agent per epoch on the
-//!   region's agents, from a synthetic detector (compromised agents N(1.5, 0.7) nats per window,
-//!   clean ones N(-0.5, 0.7)); Byzantine members (under `false-evidence`, `shadow-network`) frame
-//!   clean agents, cover compromised ones, forge records in honest names, replay records and
-//!   lie about their own view; the quarantine is the median of all members' assessments;
+//!   region's agents, from the behavioural detector (`toolcap-behavior`) scoring a fresh window
+//!   of the agent's actions against its trained baseline (compromised agents are half
+//!   intruder, see `agents.rs`); Byzantine members (under `false-evidence`, `shadow-network`)
+//!   frame clean agents, cover compromised ones, forge records in honest names, replay records
+//!   and lie about their own view; the quarantine is the median of all members' assessments;
 //! - local reports: members summarise their agents' data (N(0, 1) per coordinate; Byzantine
 //!   members through the attack's own `local_report` hook) with a signed timestamp; the
 //!   region checks freshness against a CSPRNG-drawn window, bounds the baseline's movement,
@@ -449,6 +450,7 @@ fn evidence(
         .iter()
         .map(|_| rng.r#gen::<f64>() < cfg.compromised)
         .collect();
+    let (watched, population, detector) = crate::agents::watch(rng, &compromised)?;
     let config = ConsensusConfig::default();
     let mut views: Vec<EvidenceView> = (0..VIEWS)
         .map(|_| EvidenceView::new(config.clone()))
@@ -465,7 +467,7 @@ fn evidence(
     for epoch in 0..cfg.epochs.min(TRUST_EPOCHS) {
         let mut batch: Vec<SignedEvidence> = Vec::new();
         let mut forged: Vec<SignedEvidence> = Vec::new();
-        for (a, bad) in agents.iter().zip(&compromised) {
+        for ((a, bad), agent) in agents.iter().zip(&compromised).zip(&watched) {
             for r in 0..n {
                 let (kind, llr) = if region.byz[r] && evil {
                     if *bad {
@@ -474,15 +476,15 @@ fn evidence(
                         (EvidenceKind::Alert, 20.0)
                     }
                 } else {
-                    let mean = if *bad { 1.5 } else { -0.5 };
-                    let x = mean + 0.7 * normal(rng);
+                    // An honest member scores the window it saw with the agent's baseline.
+                    let z = agent.observe(rng, &population, &detector);
                     (
-                        if x > 0.0 {
+                        if z > crate::agents::ALERT_Z {
                             EvidenceKind::Alert
                         } else {
                             EvidenceKind::Clean
                         },
-                        x,
+                        crate::agents::llr_of_z(z),
                     )
                 };
                 let e = Evidence {
