@@ -54,6 +54,7 @@ mod error;
 mod link;
 mod membership;
 pub mod nats;
+pub mod node_loop;
 
 pub use error::ClusterError;
 pub use link::{FrameHeader, FrameKind, Link, LinkKeys, MAX_PAYLOAD, Opened};

@@ -1,0 +1,529 @@
+//! The cluster protocol of one node: every epoch a node summarises what it saw into a signed
+//! fleet [`Summary`], seals it with its [`Link`] and sends it to its parent over the broker; an
+//! aggregator (regional or global node) collects its children's summaries, checks each one's
+//! link sender and Ed25519 signature, merges them with `toolcap-fleet`'s robust aggregation,
+//! signs every finding as [`Evidence`] for its audit log, and publishes its own summary upward.
+//!
+//! Epochs are wall-clock aligned (`unix_ms / epoch_ms`), so the nodes agree on numbering
+//! without talking. An aggregator closes epoch `e` once every child has reported it or two
+//! epochs have passed since. A delivery is acknowledged to the broker only after the epoch it
+//! belongs to has been merged and its evidence handed to the [`EvidenceSink`] (the audit log),
+//! so an aggregator killed mid-epoch gets the frames again from its durable inbox.
+//!
+//! The statistics come from a [`StatsSource`] (the node runtime's per-agent state), and the
+//! evidence goes to an [`EvidenceSink`]; both are traits so this loop does no storage I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature, SigningKey};
+use toolcap_fleet::{
+    Evidence, FleetConfig, Moments, NodeId, Signed, Summary, aggregate, local_summary,
+};
+
+use crate::nats::{Delivery, NatsTransport};
+use crate::{ClusterError, FrameKind, Level, Link, LinkKeys, Membership};
+
+/// Domain tag of a summary frame's payload.
+const SUMMARY_TAG: &[u8] = b"toolcap/cluster/summary-frame/v1";
+
+/// Per-agent feature vectors of a local node, already in the fleet's dimension.
+pub trait StatsSource: Send + Sync {
+    /// One row per agent.
+    fn rows(&self) -> Vec<Vec<f64>>;
+}
+
+/// Where an aggregator's signed evidence goes (the node's audit log).
+pub trait EvidenceSink: Send + Sync {
+    /// Makes one signed evidence record durable; returns its audit index.
+    fn record(&self, evidence: &Signed<Evidence>) -> Result<u64, ClusterError>;
+}
+
+/// Everything a node needs to run the protocol.
+pub struct NodeLoopConfig {
+    /// This node's id in the membership.
+    pub me: String,
+    /// Its Ed25519 identity key (signs summaries and evidence).
+    pub identity: SigningKey,
+    /// Its Noise link keys.
+    pub link: LinkKeys,
+    /// The verified membership list.
+    pub membership: Membership,
+    /// Epoch length.
+    pub epoch: Duration,
+    /// The fleet's agreed parameters (dimension, clipping box, robust merge).
+    pub fleet: FleetConfig,
+    /// SIMULATION SWITCH for tests and demos, never for production: a local node adds this to
+    /// every coordinate of the mean it reports, so it sends poisoned but validly signed
+    /// summaries (a Byzantine node). Zero (the default) is an honest node.
+    pub byzantine_shift: f64,
+}
+
+impl std::fmt::Debug for NodeLoopConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeLoopConfig")
+            .field("me", &self.me)
+            .field("epoch", &self.epoch)
+            .field("byzantine_shift", &self.byzantine_shift)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One recorded finding, as the status shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FindingView {
+    /// The epoch.
+    pub epoch: u64,
+    /// The child it is about.
+    pub subject: String,
+    /// What was found.
+    pub kind: &'static str,
+    /// The measured value.
+    pub value: f64,
+    /// The bound.
+    pub bound: f64,
+    /// Whether the child was left out.
+    pub rejected: bool,
+    /// The signed evidence's audit index.
+    pub audit_index: u64,
+}
+
+/// What a node shows about the cluster (`GET /v1/cluster`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ClusterStatus {
+    /// This node.
+    pub node: String,
+    /// Its level.
+    pub level: String,
+    /// Its parent.
+    pub parent: Option<String>,
+    /// The last epoch this node sent a summary for.
+    pub last_sent_epoch: Option<u64>,
+    /// Summaries sent.
+    pub summaries_sent: u64,
+    /// Per child: the last epoch received from it.
+    pub children_last_epoch: BTreeMap<String, u64>,
+    /// Frames or summaries refused (bad frame, bad signature, wrong sender).
+    pub refused: u64,
+    /// The last merged epoch.
+    pub merged_epoch: Option<u64>,
+    /// The merged baseline (mean vector) of the last merged epoch.
+    pub baseline: Option<Vec<f64>>,
+    /// The count behind it.
+    pub baseline_count: u64,
+    /// Children rejected by the robust merge at least once.
+    pub flagged: BTreeSet<String>,
+    /// The most recent findings (at most 64).
+    pub findings: Vec<FindingView>,
+}
+
+/// Shared handle on a node's status.
+pub type StatusHandle = Arc<Mutex<ClusterStatus>>;
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The payload of a summary frame: the signed summary (signer, signature, canonical bytes).
+pub fn encode_signed_summary(s: &Signed<Summary>) -> Vec<u8> {
+    let mut enc = Encoder::new(SUMMARY_TAG, 1);
+    enc.u64(s.signer.0)
+        .array(&s.signature.to_bytes())
+        .bytes(&s.record.to_canonical());
+    enc.finish()
+}
+
+/// Decodes [`encode_signed_summary`]'s bytes (signature not yet checked).
+pub fn decode_signed_summary(bytes: &[u8]) -> Result<Signed<Summary>, ClusterError> {
+    let mut dec = Decoder::new(bytes, SUMMARY_TAG, &[1])?;
+    let signer = NodeId(dec.u64()?);
+    let signature = Signature::from_bytes(&dec.array::<64>()?);
+    let record = Summary::from_canonical(dec.bytes()?)?;
+    dec.finish()?;
+    Ok(Signed {
+        record,
+        signer,
+        signature,
+    })
+}
+
+/// The fleet view of a cluster membership: node `i` is the `i`-th member.
+pub fn fleet_membership(m: &Membership) -> toolcap_fleet::Membership {
+    toolcap_fleet::Membership::new(m.members.iter().map(|x| x.identity).collect())
+}
+
+fn level_code(l: Level) -> u8 {
+    match l {
+        Level::Local => 0,
+        Level::Regional => 1,
+        Level::Global => 2,
+    }
+}
+
+/// Moments of per-agent rows, clipped to the fleet's box.
+pub fn moments_of(fleet: &FleetConfig, rows: &[Vec<f64>]) -> Result<Moments, ClusterError> {
+    let mut m = Moments::new(fleet.dim);
+    for row in rows {
+        if row.len() != fleet.dim {
+            continue;
+        }
+        let mut r = row.clone();
+        fleet.clip.clip(&mut r);
+        m.push(&r)
+            .map_err(|e| ClusterError::Membership(format!("statistics: {e}")))?;
+    }
+    Ok(m)
+}
+
+struct Pending {
+    summaries: BTreeMap<NodeId, Summary>,
+    deliveries: Vec<Delivery>,
+}
+
+/// One node's protocol state.
+pub struct NodeLoop {
+    cfg: NodeLoopConfig,
+    me: NodeId,
+    level: Level,
+    parent: Option<crate::Member>,
+    children: BTreeMap<String, NodeId>,
+    link: Link,
+    fleet_members: toolcap_fleet::Membership,
+    pending: BTreeMap<u64, Pending>,
+    closed_below: u64,
+    status: StatusHandle,
+}
+
+impl std::fmt::Debug for NodeLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeLoop")
+            .field("me", &self.cfg.me)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeLoop {
+    /// Prepares the protocol state of `cfg.me`.
+    pub fn new(cfg: NodeLoopConfig) -> Result<NodeLoop, ClusterError> {
+        let membership = cfg.membership.clone();
+        let idx = membership
+            .members
+            .iter()
+            .position(|m| m.id == cfg.me)
+            .ok_or_else(|| ClusterError::UnknownNode(cfg.me.clone()))?;
+        let member = &membership.members[idx];
+        if member.link_key != cfg.link.public() {
+            return Err(ClusterError::Membership(
+                "this node's link key is not the one in the membership".into(),
+            ));
+        }
+        if member.identity != cfg.identity.verifying_key() {
+            return Err(ClusterError::Membership(
+                "this node's identity key is not the one in the membership".into(),
+            ));
+        }
+        let level = member.level;
+        let parent = member
+            .parent
+            .as_deref()
+            .and_then(|p| membership.member(p))
+            .cloned();
+        let children = membership
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.parent.as_deref() == Some(cfg.me.as_str()))
+            .map(|(i, m)| (m.id.clone(), NodeId(i as u64)))
+            .collect();
+        let mut link = Link::new(
+            &cfg.me,
+            LinkKeys::from_secret(&cfg.link.secret())?,
+            membership.clone(),
+        )?;
+        // A restarted node continues above every sequence number it used before.
+        link.set_seq_floor(now_ms().saturating_mul(1000));
+        let status = Arc::new(Mutex::new(ClusterStatus {
+            node: cfg.me.clone(),
+            level: level.name().to_owned(),
+            parent: parent.as_ref().map(|p| p.id.clone()),
+            ..ClusterStatus::default()
+        }));
+        Ok(NodeLoop {
+            fleet_members: fleet_membership(&membership),
+            me: NodeId(idx as u64),
+            level,
+            parent,
+            children,
+            link,
+            pending: BTreeMap::new(),
+            closed_below: 0,
+            status,
+            cfg,
+        })
+    }
+
+    /// The node's status, shared with the HTTP handler.
+    pub fn status(&self) -> StatusHandle {
+        Arc::clone(&self.status)
+    }
+
+    fn epoch_ms(&self) -> u64 {
+        self.cfg.epoch.as_millis().max(1) as u64
+    }
+
+    fn refuse(&self) {
+        if let Ok(mut s) = self.status.lock() {
+            s.refused += 1;
+        }
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        transport: NatsTransport,
+        stats: Arc<dyn StatsSource>,
+        sink: Arc<dyn EvidenceSink>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ClusterError> {
+        let me = self
+            .cfg
+            .membership
+            .member(&self.cfg.me)
+            .cloned()
+            .ok_or_else(|| ClusterError::UnknownNode(self.cfg.me.clone()))?;
+        let mut inbox = if self.children.is_empty() {
+            None
+        } else {
+            Some(transport.inbox(&me).await?)
+        };
+        let mut tick = tokio::time::interval(Duration::from_millis(self.epoch_ms() / 4 + 1));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                _ = tick.tick() => self.on_tick(&transport, &*stats, &*sink).await,
+                next = async {
+                    match inbox.as_mut() {
+                        Some(i) => i.next().await,
+                        None => std::future::pending().await,
+                    }
+                } => match next {
+                    Some(Ok(d)) => self.on_delivery(d).await,
+                    Some(Err(_)) => self.refuse(),
+                    None => return Err(ClusterError::Transport("inbox closed".into())),
+                },
+            }
+        }
+    }
+
+    async fn on_delivery(&mut self, d: Delivery) {
+        let Ok(opened) = self.link.open(d.frame()) else {
+            // Not ours, forged or replayed: nothing to keep, do not ask for it again.
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        };
+        let accepted = (|| {
+            if opened.header.kind != FrameKind::Summary {
+                return None;
+            }
+            let child = *self.children.get(&opened.header.from)?;
+            let signed = decode_signed_summary(&opened.payload).ok()?;
+            // The link sender, the signer and the summary's node must all be the same child.
+            if signed.signer != child || signed.record.node != child {
+                return None;
+            }
+            signed.verify(&self.fleet_members).ok()?;
+            if signed.record.level + 1 != level_code(self.level) {
+                return None;
+            }
+            Some((opened.header.from.clone(), signed.record))
+        })();
+        let Some((from, summary)) = accepted else {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        };
+        let epoch = summary.epoch;
+        if epoch < self.closed_below {
+            // Too late for its epoch (already merged): acknowledged, counted as received.
+            let _ = d.ack().await;
+        } else {
+            let p = self.pending.entry(epoch).or_insert_with(|| Pending {
+                summaries: BTreeMap::new(),
+                deliveries: Vec::new(),
+            });
+            p.summaries.insert(summary.node, summary);
+            p.deliveries.push(d);
+        }
+        if let Ok(mut s) = self.status.lock() {
+            let e = s.children_last_epoch.entry(from).or_insert(epoch);
+            *e = (*e).max(epoch);
+        }
+    }
+
+    async fn on_tick(
+        &mut self,
+        transport: &NatsTransport,
+        stats: &dyn StatsSource,
+        sink: &dyn EvidenceSink,
+    ) {
+        let current = now_ms() / self.epoch_ms();
+        if self.children.is_empty() {
+            // A local node reports each finished epoch once.
+            let epoch = current.saturating_sub(1);
+            let sent = self.status.lock().ok().and_then(|s| s.last_sent_epoch);
+            if sent.is_some_and(|s| s >= epoch) {
+                return;
+            }
+            let rows = stats.rows();
+            let Ok(mut m) = moments_of(&self.cfg.fleet, &rows) else {
+                return;
+            };
+            if self.cfg.byzantine_shift != 0.0 && m.count() > 0 {
+                let mean: Vec<f64> = m
+                    .mean()
+                    .iter()
+                    .map(|x| x + self.cfg.byzantine_shift)
+                    .collect();
+                if let Ok(p) = Moments::from_parts(m.count(), mean, m.comoment().to_vec()) {
+                    m = p;
+                }
+            }
+            let agents = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+            let summary = local_summary(&self.cfg.fleet, epoch, self.me, agents, m);
+            self.send_up(transport, summary).await;
+            return;
+        }
+        // Close every epoch that is complete or two epochs old.
+        let epochs: Vec<u64> = self.pending.keys().copied().collect();
+        for e in epochs {
+            let complete = self
+                .pending
+                .get(&e)
+                .is_some_and(|p| p.summaries.len() == self.children.len());
+            if e < current && (complete || e + 2 <= current) {
+                self.close(e, transport, sink).await;
+            }
+        }
+    }
+
+    async fn close(&mut self, epoch: u64, transport: &NatsTransport, sink: &dyn EvidenceSink) {
+        let Some(p) = self.pending.remove(&epoch) else {
+            return;
+        };
+        self.closed_below = self.closed_below.max(epoch + 1);
+        let children: Vec<&Summary> = p.summaries.values().collect();
+        let level = level_code(self.level);
+        let agg = match aggregate(&self.cfg.fleet, epoch, level, self.me, &children, &[]) {
+            Ok(a) => a,
+            Err(_) => {
+                // Nothing mergeable: the frames are processed, the epoch is skipped.
+                for d in p.deliveries {
+                    let _ = d.ack().await;
+                }
+                return;
+            }
+        };
+        let names: BTreeMap<NodeId, String> = self
+            .children
+            .iter()
+            .map(|(n, id)| (*id, n.clone()))
+            .collect();
+        let mut views = Vec::new();
+        for f in &agg.outcome.findings {
+            let record = p
+                .summaries
+                .get(&f.subject)
+                .map(Summary::hash)
+                .unwrap_or(Hash([0; 32]));
+            let ev = Evidence {
+                epoch,
+                level: level.saturating_sub(1),
+                reporter: self.me,
+                subject: f.subject,
+                kind: f.kind,
+                coord: f.coord,
+                value: f.value,
+                bound: f.bound,
+                record,
+            };
+            let signed = Signed::sign(ev, self.me, &self.cfg.identity);
+            let Ok(index) = sink.record(&signed) else {
+                // Evidence that cannot be made durable: keep the frames unacknowledged so the
+                // broker delivers them again after a restart.
+                return;
+            };
+            views.push(FindingView {
+                epoch,
+                subject: names.get(&f.subject).cloned().unwrap_or_default(),
+                kind: f.kind.name(),
+                value: f.value,
+                bound: f.bound,
+                rejected: f.rejected,
+                audit_index: index,
+            });
+        }
+        if let Ok(mut s) = self.status.lock() {
+            for v in &views {
+                if v.rejected {
+                    s.flagged.insert(v.subject.clone());
+                }
+            }
+            s.findings.extend(views);
+            let excess = s.findings.len().saturating_sub(64);
+            s.findings.drain(..excess);
+            s.merged_epoch = Some(epoch);
+            s.baseline = Some(agg.summary.output.mean().to_vec());
+            s.baseline_count = agg.summary.output.count();
+        }
+        for d in p.deliveries {
+            let _ = d.ack().await;
+        }
+        self.send_up(transport, agg.summary).await;
+    }
+
+    async fn send_up(&mut self, transport: &NatsTransport, summary: Summary) {
+        let Some(parent) = self.parent.clone() else {
+            return;
+        };
+        let epoch = summary.epoch;
+        let signed = Signed::sign(summary, self.me, &self.cfg.identity);
+        let Ok(frame) = self.link.seal(
+            &parent.id,
+            FrameKind::Summary,
+            &encode_signed_summary(&signed),
+        ) else {
+            return;
+        };
+        if transport.send(&parent, frame).await.is_ok()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.last_sent_epoch = Some(epoch);
+            s.summaries_sent += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_frames_round_trip_and_reject_trailing_bytes() {
+        let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
+        let m = Moments::from_rows(&[1.0, 2.0, 3.0, 4.0], 2).unwrap();
+        let key = SigningKey::generate_os().unwrap();
+        let s = Signed::sign(local_summary(&fleet, 3, NodeId(1), 2, m), NodeId(1), &key);
+        let bytes = encode_signed_summary(&s);
+        assert_eq!(decode_signed_summary(&bytes).unwrap(), s);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(decode_signed_summary(&long).is_err());
+        assert!(decode_signed_summary(&bytes[..bytes.len() - 1]).is_err());
+    }
+}
