@@ -156,6 +156,9 @@ impl std::fmt::Debug for State {
 /// A request to the writer.
 struct Job {
     events: Vec<Event>,
+    /// The engine's verdict on each event, judged by the caller's thread so that many
+    /// connections judge in parallel and the single writer only commits.
+    verdicts: Vec<Verdict>,
     reply: mpsc::Sender<Result<Receipt, NodeError>>,
 }
 
@@ -182,6 +185,7 @@ pub struct Node {
 
 struct Inner {
     cfg: NodeConfig,
+    engine: Arc<Engine>,
     state: Mutex<State>,
     audit: Mutex<Log>,
     alerts_tx: tokio::sync::broadcast::Sender<AlertRecord>,
@@ -289,6 +293,7 @@ impl Node {
         let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
         let inner = Arc::new(Inner {
             cfg,
+            engine: engine.clone(),
             state: Mutex::new(state),
             audit: Mutex::new(audit),
             alerts_tx,
@@ -296,7 +301,7 @@ impl Node {
         let writer = inner.clone();
         let handle = std::thread::Builder::new()
             .name("toolcap-node-writer".into())
-            .spawn(move || writer.write_loop(store, &engine, rx))
+            .spawn(move || writer.write_loop(store, rx))
             .map_err(|e| NodeError::Internal(e.to_string()))?;
         Ok(Node {
             inner,
@@ -325,6 +330,10 @@ impl Node {
     /// Makes a validated batch durable, applies it, and returns once both are done.
     /// Blocking: call it from a blocking context (`tokio::task::spawn_blocking`).
     pub fn ingest(&self, events: Vec<Event>) -> Result<Receipt, NodeError> {
+        let verdicts = events
+            .iter()
+            .map(|e| judge(&self.inner.engine, e))
+            .collect();
         let (reply, rx) = mpsc::channel();
         self.control
             .jobs
@@ -332,7 +341,11 @@ impl Node {
             .map_err(poisoned)?
             .as_ref()
             .ok_or_else(|| NodeError::Internal("the node is shut down".to_owned()))?
-            .send(Job { events, reply })
+            .send(Job {
+                events,
+                verdicts,
+                reply,
+            })
             .map_err(|_| NodeError::Internal("the writer has stopped".to_owned()))?;
         rx.recv()
             .map_err(|_| NodeError::Internal("the writer has stopped".to_owned()))?
@@ -380,7 +393,7 @@ impl Node {
 }
 
 impl Inner {
-    fn write_loop(&self, mut store: Store, engine: &Engine, rx: mpsc::Receiver<Job>) {
+    fn write_loop(&self, mut store: Store, rx: mpsc::Receiver<Job>) {
         while let Ok(first) = rx.recv() {
             let mut jobs = vec![first];
             while jobs.len() < 256 {
@@ -389,7 +402,7 @@ impl Inner {
                     Err(_) => break,
                 }
             }
-            let result = self.commit_group(&mut store, engine, &jobs);
+            let result = self.commit_group(&mut store, &jobs);
             match result {
                 Ok(receipts) => {
                     for (job, r) in jobs.into_iter().zip(receipts) {
@@ -405,19 +418,10 @@ impl Inner {
         }
     }
 
-    fn commit_group(
-        &self,
-        store: &mut Store,
-        engine: &Engine,
-        jobs: &[Job],
-    ) -> Result<Vec<Receipt>, NodeError> {
+    fn commit_group(&self, store: &mut Store, jobs: &[Job]) -> Result<Vec<Receipt>, NodeError> {
         let batches: Vec<&[Event]> = jobs.iter().map(|j| j.events.as_slice()).collect();
         let ranges = store.append(&batches)?;
-        // Judge outside the state lock: readers keep being served while the engine works.
-        let verdicts: Vec<Vec<Verdict>> = jobs
-            .iter()
-            .map(|j| j.events.iter().map(|e| judge(engine, e)).collect())
-            .collect();
+        let verdicts: Vec<&Vec<Verdict>> = jobs.iter().map(|j| &j.verdicts).collect();
         // Lock order: audit, then state (the writer is the only one holding both).
         let mut audit = self.audit.lock().map_err(poisoned)?;
         let base = audit.size();
@@ -426,7 +430,7 @@ impl Inner {
         {
             let mut state = self.state.lock().map_err(poisoned)?;
             state.metrics.commits += 1;
-            for ((job, range), verdicts) in jobs.iter().zip(&ranges).zip(&verdicts) {
+            for ((job, range), verdicts) in jobs.iter().zip(&ranges).zip(verdicts) {
                 let mut receipt = Receipt {
                     accepted: job.events.len(),
                     first_seq: range.start,

@@ -19,6 +19,9 @@ fn storage<E: std::fmt::Display>(e: E) -> NodeError {
     NodeError::Storage(e.to_string())
 }
 
+/// Page cache of the journal's database.
+const CACHE_BYTES: usize = 32 << 20;
+
 /// The durable event journal.
 #[derive(Debug)]
 pub struct Store {
@@ -29,7 +32,12 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the journal at `path`.
     pub fn open(path: &Path) -> Result<Store, NodeError> {
-        let db = Database::create(path).map_err(storage)?;
+        // The journal is written once and read back only on start: a small page cache keeps
+        // the node's memory flat however long it runs (redb's default would grow to 1 GiB).
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(storage)?;
         let txn = db.begin_write().map_err(storage)?;
         txn.open_table(EVENTS).map_err(storage)?;
         txn.commit().map_err(storage)?;
