@@ -334,3 +334,195 @@ mod broker {
         d.ack().await.unwrap();
     }
 }
+
+/// The per-epoch protocol of eleven nodes (two regional groups of four local nodes, a global
+/// node) over a real broker, one local node Byzantine.
+mod protocol {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use toolcap_cluster::node_loop::{
+        EvidenceSink, NodeLoop, NodeLoopConfig, StatsSource, StatusHandle, fleet_membership,
+    };
+    use toolcap_fleet::{Evidence, FleetConfig, Signed};
+
+    /// Twenty agents whose two features are spread around (0.5, -0.5), different per node.
+    struct Agents(u64);
+    impl StatsSource for Agents {
+        fn rows(&self) -> Vec<Vec<f64>> {
+            (0..20u64)
+                .map(|a| {
+                    let x = ((a * 7 + self.0 * 3) % 11) as f64 / 10.0 - 0.5;
+                    vec![0.5 + x, -0.5 - x / 2.0]
+                })
+                .collect()
+        }
+    }
+
+    #[derive(Default)]
+    struct Evidences(Mutex<Vec<Signed<Evidence>>>);
+    impl EvidenceSink for Evidences {
+        fn record(&self, e: &Signed<Evidence>) -> Result<u64, ClusterError> {
+            let mut v = self.0.lock().unwrap();
+            v.push(e.clone());
+            Ok(v.len() as u64 - 1)
+        }
+    }
+
+    struct Spec {
+        id: String,
+        identity: SigningKey,
+        link_secret: [u8; 32],
+    }
+
+    fn shape() -> (Membership, Vec<Spec>) {
+        let mut layout: Vec<(String, Level, Option<String>)> =
+            vec![("g".into(), Level::Global, None)];
+        for r in 1..=2 {
+            layout.push((format!("r{r}"), Level::Regional, Some("g".into())));
+            for l in 1..=4 {
+                layout.push((format!("l{r}{l}"), Level::Local, Some(format!("r{r}"))));
+            }
+        }
+        let mut members = Vec::new();
+        let mut specs = Vec::new();
+        for (id, level, parent) in layout {
+            let identity = SigningKey::generate_os().unwrap();
+            let link = LinkKeys::generate().unwrap();
+            members.push(Member::new(
+                &id,
+                level,
+                parent.as_deref(),
+                identity.verifying_key(),
+                link.public(),
+            ));
+            specs.push(Spec {
+                id,
+                identity,
+                link_secret: *link.secret(),
+            });
+        }
+        (
+            Membership {
+                cluster: "p".into(),
+                version: 1,
+                members,
+            },
+            specs,
+        )
+    }
+
+    fn start(
+        url: &str,
+        m: &Membership,
+        s: &Spec,
+        sink: Arc<Evidences>,
+    ) -> (StatusHandle, tokio::task::JoinHandle<()>) {
+        let cfg = NodeLoopConfig {
+            me: s.id.clone(),
+            identity: SigningKey::from_seed(&s.identity.to_seed()),
+            link: LinkKeys::from_secret(&s.link_secret).unwrap(),
+            membership: m.clone(),
+            epoch: Duration::from_millis(400),
+            fleet: FleetConfig::new(2, -10.0, 10.0).unwrap(),
+            byzantine_shift: if s.id == "l13" { 4.0 } else { 0.0 },
+        };
+        let node = NodeLoop::new(cfg).unwrap();
+        let status = node.status();
+        let url = url.to_owned();
+        let seed = s.id.bytes().map(u64::from).sum::<u64>();
+        let task = tokio::spawn(async move {
+            let net = NatsTransport::connect(&url, "p")
+                .await
+                .unwrap()
+                .with_ack_wait(Duration::from_secs(2));
+            node.run(net, Arc::new(Agents(seed)), sink, std::future::pending())
+                .await
+                .unwrap();
+        });
+        (status, task)
+    }
+
+    async fn until(what: &str, mut f: impl FnMut() -> bool) {
+        let t = Instant::now();
+        while !f() {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn byzantine_child_is_flagged_baseline_holds_and_a_restarted_aggregator_rejoins() {
+        let Some(server) = nats_server() else { return };
+        let (m, specs) = shape();
+        let sinks: Vec<Arc<Evidences>> = specs.iter().map(|_| Arc::default()).collect();
+        let mut nodes: Vec<(StatusHandle, tokio::task::JoinHandle<()>)> = specs
+            .iter()
+            .zip(&sinks)
+            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k)))
+            .collect();
+        let idx = |id: &str| specs.iter().position(|s| s.id == id).unwrap();
+        let status =
+            |nodes: &Vec<(StatusHandle, _)>, id: &str| nodes[idx(id)].0.lock().unwrap().clone();
+
+        // The regional node of the Byzantine child flags it, with signed evidence.
+        until("r1 to flag l13", || {
+            status(&nodes, "r1").flagged.contains("l13")
+        })
+        .await;
+        let r1 = status(&nodes, "r1");
+        assert_eq!(
+            r1.flagged.iter().collect::<Vec<_>>(),
+            vec!["l13"],
+            "only the liar is flagged"
+        );
+        let members = fleet_membership(&m);
+        let evidence = sinks[idx("r1")].0.lock().unwrap().clone();
+        assert!(!evidence.is_empty());
+        for e in &evidence {
+            e.verify(&members).unwrap();
+            assert_eq!(e.record.subject.0 as usize, idx("l13"));
+        }
+        assert!(status(&nodes, "r2").flagged.is_empty());
+
+        // The global baseline stays near the honest mean (about (0.5, -0.5)) despite a shift of 4.
+        until("a global baseline from both regions", || {
+            let g = status(&nodes, "g");
+            g.baseline.is_some() && g.children_last_epoch.len() == 2
+        })
+        .await;
+        let g = status(&nodes, "g");
+        let b = g.baseline.unwrap();
+        assert!(
+            (b[0] - 0.5).abs() < 0.25 && (b[1] + 0.5).abs() < 0.25,
+            "baseline {b:?}"
+        );
+
+        // Kill the regional r2 mid-run and restart it from its key material: it rejoins.
+        let (_, task) = nodes.remove(idx("r2"));
+        task.abort();
+        let _ = task.await;
+        let before = status(&nodes, "g").children_last_epoch["r2"];
+        let restarted = start(
+            &server.url,
+            &m,
+            &specs[idx("r2")],
+            Arc::clone(&sinks[idx("r2")]),
+        );
+        nodes.insert(idx("r2"), restarted);
+        until("r2's summaries to reach g again", || {
+            status(&nodes, "g").children_last_epoch["r2"] > before + 1
+        })
+        .await;
+        assert_eq!(
+            status(&nodes, "g").refused,
+            0,
+            "the restarted node is not refused"
+        );
+        for (_, t) in nodes {
+            t.abort();
+        }
+    }
+}
