@@ -55,6 +55,7 @@ mod link;
 mod membership;
 pub mod nats;
 pub mod node_loop;
+pub mod setup;
 
 pub use error::ClusterError;
 pub use link::{FrameHeader, FrameKind, Link, LinkKeys, MAX_PAYLOAD, Opened};
