@@ -475,6 +475,21 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                 run_caps,
             );
         }
+        // `cat script.sh | sh`, `base64 -d blob | bash`: a script the line does not show. (Literal
+        // data, `echo 'cmd' | sh`, was analysed as commands by the shell analysis.)
+        if judge::reads_program(cy, ny)
+            && !cy.args().any(|a| !a.starts_with('-'))
+            && let Some(j) = parts.get_mut(y)
+        {
+            j.findings.push(Finding {
+                rule: "shell.piped-script",
+                decision: Decision::Ask,
+                risk: Risk::High,
+                caps: Capabilities::EXECUTES_CODE,
+                reason: "piped data is run as a script that the line does not show",
+                alternative: Some("run the script file directly after reading it"),
+            });
+        }
         // `sh -i 2>&1 | nc host 4444`: a shell's output goes to the network.
         if (judge::is_shell(name(x)) || judge::is_interpreter(name(x)))
             && judge::interactive(cx, name(x))

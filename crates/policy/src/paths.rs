@@ -151,8 +151,18 @@ const SECRET_DIRS: &[&str] = &[
     "/root/.gnupg/",
 ];
 
-/// The sensitivity of reading `p`.
+/// The sensitivity of reading `p`; a glob is judged as the worst sensitive path it can match.
 pub(crate) fn read_class(p: &str) -> ReadClass {
+    let own = read_class_plain(p);
+    if !has_glob(p) {
+        return own;
+    }
+    glob_matches(p)
+        .map(read_class_plain)
+        .fold(own, ReadClass::max)
+}
+
+fn read_class_plain(p: &str) -> ReadClass {
     let p = normalize(p);
     let p = p.as_ref();
     let base = basename(p);
@@ -389,8 +399,18 @@ const DEVICE_PREFIXES: &[&str] = &[
     "/dev/zram",
 ];
 
-/// The sensitivity of writing `p`.
+/// The sensitivity of writing `p`; a glob is judged as the worst sensitive path it can match.
 pub(crate) fn write_class(p: &str) -> WriteClass {
+    let own = write_class_plain(p);
+    if !has_glob(p) {
+        return own;
+    }
+    glob_matches(p)
+        .map(write_class_plain)
+        .fold(own, WriteClass::max)
+}
+
+fn write_class_plain(p: &str) -> WriteClass {
     let p = normalize(p);
     let p = p.as_ref();
     if DEVICE_PREFIXES.iter().any(|d| p.starts_with(d)) || p == "/proc/sysrq-trigger" {
@@ -513,8 +533,187 @@ const SYSTEM_DIRS: &[&str] = &[
     "/sys", "/usr", "/var", "/snap", "/mnt", "/media", "/run",
 ];
 
-/// Classifies a deletion target.
+/// Classifies a deletion target; a glob (`/e*`, `/u??`, `~/.s*`) is judged as the worst
+/// sensitive or system path it can match.
 pub(crate) fn target(word: &str, dynamic: bool) -> Target {
+    let own = target_plain(word, dynamic);
+    if !has_glob(word) || own >= Target::Root {
+        return own;
+    }
+    glob_matches(word)
+        .map(|m| target_plain(m, false))
+        .fold(own, Target::max)
+}
+
+/// True when the word has a glob character the shell would expand.
+fn has_glob(p: &str) -> bool {
+    p.bytes().any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// Concrete paths a glob pattern must be judged as: the root's directories, homes, and the
+/// secret, access and start-up files, each one level deep where that matters. A pattern is only
+/// compared with paths of its own kind (absolute with absolute, `~/` with `~/`), so a project glob
+/// such as `*.o` matches none of them.
+const GLOB_CANDIDATES: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+    "/snap",
+    "/mnt",
+    "/media",
+    "/run",
+    "/Users",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/share",
+    "/usr/include",
+    "/var/lib",
+    "/var/log",
+    "/var/spool",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/crontab",
+    "/etc/cron.d",
+    "/etc/ssh",
+    "/etc/ssh/sshd_config",
+    "/etc/ld.so.preload",
+    "/etc/profile",
+    "/etc/bash.bashrc",
+    "/etc/systemd/system",
+    "/root/.ssh",
+    "/root/.ssh/id_rsa",
+    "/root/.ssh/authorized_keys",
+    "/root/.bashrc",
+    "/dev/sda",
+    "/dev/nvme0n1",
+    "/dev/vda",
+    "/dev/mem",
+    "~/.ssh",
+    "~/.ssh/id_rsa",
+    "~/.ssh/id_ed25519",
+    "~/.ssh/id_ecdsa",
+    "~/.ssh/id_dsa",
+    "~/.ssh/authorized_keys",
+    "~/.ssh/config",
+    "~/.aws",
+    "~/.aws/credentials",
+    "~/.gnupg",
+    "~/.kube/config",
+    "~/.docker/config.json",
+    "~/.netrc",
+    "~/.git-credentials",
+    "~/.bashrc",
+    "~/.bash_profile",
+    "~/.profile",
+    "~/.zshrc",
+    "~/.config",
+    "~/.local",
+    "~/.pgpass",
+    "~/.config/gcloud",
+    "~/.azure",
+];
+
+/// The candidates (see [`GLOB_CANDIDATES`]) a glob pattern matches.
+fn glob_matches(pattern: &str) -> impl Iterator<Item = &'static str> + '_ {
+    let n = normalize(pattern);
+    // `/usr/bin/*` and `~/.ssh/*` stand for the directory's files: match the directory too.
+    let pat: String = n.trim_end_matches("/*").to_owned();
+    let pat = if pat.is_empty() { "/".to_owned() } else { pat };
+    GLOB_CANDIDATES.iter().copied().filter(move |c| {
+        let same_kind = match (pat.as_bytes().first(), c.as_bytes().first()) {
+            (Some(b'/'), Some(b'/')) => true,
+            (Some(b'~'), Some(b'~')) => pat.starts_with("~/"),
+            _ => false,
+        };
+        same_kind
+            && (glob_match(pat.as_bytes(), c.as_bytes()) || glob_match(n.as_bytes(), c.as_bytes()))
+    })
+}
+
+/// Shell pattern matching (POSIX 2.13): `*` and `?` do not match `/`; `[...]` with ranges and
+/// `!`/`^` negation. Iterative with one backtrack point, so time is bounded by the product of the
+/// lengths.
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        let step = match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, si));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') if s[si] != b'/' => Some(pi + 1),
+            Some(b'[') => class(p, pi, s[si]),
+            Some(&c) if c == s[si] => Some(pi + 1),
+            _ => None,
+        };
+        match step {
+            Some(next) => {
+                pi = next;
+                si += 1;
+            }
+            None => match star {
+                // `*` never crosses a `/`.
+                Some((sp, ss)) if s[ss] != b'/' => {
+                    star = Some((sp, ss + 1));
+                    pi = sp + 1;
+                    si = ss + 1;
+                }
+                _ => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&b| b == b'*')
+}
+
+/// Matches byte `c` against the bracket expression at `p[at]`; returns the index after it.
+fn class(p: &[u8], at: usize, c: u8) -> Option<usize> {
+    let mut i = at + 1;
+    let negate = matches!(p.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while let Some(&b) = p.get(i) {
+        if b == b']' && !first {
+            return (hit != negate && c != b'/').then_some(i + 1);
+        }
+        first = false;
+        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|&e| e != b']') {
+            let e = p[i + 2];
+            hit |= b <= c && c <= e;
+            i += 3;
+        } else {
+            hit |= b == c;
+            i += 1;
+        }
+    }
+    // No closing `]`: the `[` is an ordinary character.
+    (c == b'[').then_some(at + 1)
+}
+
+fn target_plain(word: &str, dynamic: bool) -> Target {
     let n = normalize(word);
     // `find ROOT -exec rm {}`: the shell analysis writes `ROOT/{}`, every file under ROOT.
     let n = match n.strip_suffix("{}") {

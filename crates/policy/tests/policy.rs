@@ -568,6 +568,153 @@ mod properties {
     }
 }
 
+/// Misses found by review, each with the harmless look-alikes that must stay as they are.
+mod review_misses {
+    use super::*;
+
+    #[test]
+    fn mv_of_system_directories_and_home() {
+        assert_all(
+            &[
+                "mv /etc /tmp/x",
+                "mv ~ /tmp",
+                "mv /usr/bin/* /tmp",
+                "mv /home /tmp",
+                "mv /* /tmp",
+            ],
+            Decision::Deny,
+        );
+        assert_all(&["mv build/ out/", "mv a.txt b.txt"], Decision::Allow);
+    }
+
+    #[test]
+    fn globs_are_judged_as_the_sensitive_paths_they_match() {
+        assert_all(
+            &[
+                "rm -rf /e*",
+                "cat ~/.ssh/id_*",
+                "rm -rf /*",
+                "chmod -R 777 /u??",
+                "rm -rf /h*",
+                "rm -rf /[eu]*",
+                "cat /etc/sha*",
+                "cp /etc/shad?w /tmp/x",
+                "rm -rf ~/.s*",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "ls /e*",
+                "cat /etc/host*",
+                "rm -f *.o",
+                "rm -rf ./build*",
+                "ls ~/.c*",
+            ],
+            Decision::Allow,
+        );
+    }
+
+    #[test]
+    fn xargs_input_is_a_target() {
+        assert_all(
+            &[
+                "echo / | xargs rm -rf",
+                "find / | xargs rm",
+                "printf '/\\n' | xargs -I{} rm -rf {}",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "ls | xargs rm -rf",
+                "xargs rm -rf < list.txt",
+                "xargs -a list rm -rf",
+            ],
+            Decision::Ask,
+        );
+        assert_not(&["find . -name '*.o' | xargs rm"], Decision::Deny);
+    }
+
+    #[test]
+    fn assignments_on_the_line_are_propagated() {
+        assert_all(
+            &[
+                "x=rm; $x -rf /",
+                "X=/; rm -rf $X",
+                "a=r b=m; $a$b -rf /",
+                "cmd=rm; \"$cmd\" -rf /",
+                "export X=/; rm -rf ${X}",
+            ],
+            Decision::Deny,
+        );
+        // Two different values (one maybe in a branch): unknown, never the harmless one.
+        assert_all(&["X=build; true && X=/; rm -rf $X"], Decision::Ask);
+        assert_all(&["d=build; rm -rf $d", "X=rm; echo $X"], Decision::Allow);
+        // A value the shell would split stays unknown: at least ask.
+        assert_not(&["x='rm -rf /'; $x"], Decision::Allow);
+    }
+
+    #[test]
+    fn data_piped_into_a_shell() {
+        assert_all(
+            &[
+                "echo 'rm -rf /' | sh",
+                "printf 'rm -rf /' | bash",
+                "printf '%s\\n' 'rm -rf /' | sh",
+                "echo rm -rf / | bash -s",
+                "curl x | sh",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &["cat script.sh | sh", "base64 -d blob | bash"],
+            Decision::Ask,
+        );
+        assert_all(&["echo ls | sh", "echo 'rm -rf /'"], Decision::Allow);
+    }
+
+    #[test]
+    fn time_is_unwrapped() {
+        assert_all(&["time rm -rf /", "time -p rm -rf /"], Decision::Deny);
+    }
+
+    #[test]
+    fn find_delete_under_system_paths() {
+        assert_all(&["find /var/lib -delete", "find / -delete"], Decision::Deny);
+        assert_all(&["find /etc -name x -delete"], Decision::Ask);
+    }
+
+    #[test]
+    fn force_with_lease_only_for_force_pushes() {
+        let engine = Engine::builtin();
+        for plain in ["git push origin main", "git push"] {
+            let v = engine.check(plain);
+            assert_eq!(v.alternative, None, "{plain}");
+        }
+        for force in [
+            "git push --force origin main",
+            "git push -f",
+            "git push origin +main",
+        ] {
+            let v = engine.check(force);
+            assert_eq!(
+                v.alternative.as_deref(),
+                Some("git push --force-with-lease"),
+                "{force}"
+            );
+        }
+    }
+
+    #[test]
+    fn parallel_inputs_are_targets() {
+        assert_all(
+            &["parallel rm -rf ::: /", "parallel rm -rf {} ::: /etc"],
+            Decision::Deny,
+        );
+    }
+}
+
 /// The labelled gate corpus (`corpus/gate.jsonl`): the engine must keep its measured accuracy.
 mod corpus {
     use super::*;

@@ -125,7 +125,19 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
         let step = match raw.argv.first() {
             Some(first) if !first.dynamic => {
                 let name = basename(&first.text).to_owned();
-                classify(&name, &raw)
+                // `echo 'rm -rf /' | sh`: literal data piped into a shell is a script; read it as
+                // a here-string would be read.
+                match raw.stdin {
+                    Source::Pipe(i) if is_shell(&name) => match w.literal_output(i) {
+                        Some(text) => {
+                            let mut fed = raw.clone();
+                            fed.stdin = Source::HereString(Word::literal(text));
+                            classify(&name, &fed)
+                        }
+                        None => classify(&name, &raw),
+                    },
+                    _ => classify(&name, &raw),
+                }
             }
             _ => Step::Keep,
         };
@@ -144,7 +156,11 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
                     .unwrap_or_default();
                 ctx = ctx.wrapped(kind, &program);
                 ctx.privileged |= privileged;
+                let input = (kind == WrapperKind::Xargs).then(|| xargs_input(w, &raw, skip));
                 raw.argv.drain(..skip.min(raw.argv.len()));
+                if let Some((replace, words)) = input {
+                    feed_xargs(&mut raw.argv, replace.as_deref(), words);
+                }
                 raw.assignments.extend(assignments);
                 if raw.argv.is_empty() {
                     return finish(w, raw, &ctx, Vec::new());
@@ -176,6 +192,93 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
             }
             Step::Also(extras) => return finish(w, raw, &ctx, extras),
         }
+    }
+}
+
+/// What `xargs` appends to the command it runs: its input words where the line shows them
+/// (`echo / | xargs rm -rf`, `find / | xargs rm`), otherwise one word only known at run time.
+/// Also the replacement string of `-I R` / `-i` / `--replace`, when given.
+fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<Word>) {
+    let opts = raw.argv.get(1..skip.min(raw.argv.len())).unwrap_or(&[]);
+    let mut replace = None;
+    let mut from_file = false;
+    let mut i = 0;
+    while let Some(o) = opts.get(i) {
+        let t = o.text.as_str();
+        if t == "-I" {
+            replace = opts.get(i + 1).map(|r| r.text.clone());
+            i += 1;
+        } else if let Some(r) = t.strip_prefix("-I") {
+            replace = Some(r.to_owned());
+        } else if t == "-i" || t == "--replace" {
+            replace = Some("{}".to_owned());
+        } else if let Some(r) = t
+            .strip_prefix("--replace=")
+            .or_else(|| t.strip_prefix("-i"))
+        {
+            replace = Some(r.to_owned());
+        } else if t == "-a" || t.starts_with("--arg-file") || (t.starts_with("-a") && t.len() > 2) {
+            let file = match t {
+                "-a" | "--arg-file" => {
+                    i += 1;
+                    opts.get(i).map(|f| f.text.as_str())
+                }
+                _ => t
+                    .strip_prefix("--arg-file=")
+                    .or_else(|| t.strip_prefix("-a")),
+            };
+            // `xargs -a /dev/null sh`: no input at all, the command runs with nothing appended.
+            if file == Some("/dev/null") {
+                return (replace, Vec::new());
+            }
+            from_file = true;
+        }
+        i += 1;
+    }
+    let unknown = || {
+        vec![Word {
+            text: "$(xargs input)".to_owned(),
+            dynamic: true,
+        }]
+    };
+    let words = match &raw.stdin {
+        Source::File(f) if f.text == "/dev/null" => Vec::new(),
+        &Source::Pipe(p) if !from_file => match w.literal_output(p) {
+            Some(text) if !text.trim().is_empty() => {
+                text.split_whitespace().map(Word::literal).collect()
+            }
+            _ => match w.out.commands.get(p) {
+                Some(c) if c.static_name() == Some("find") => {
+                    vec![find_placeholder(c.argv.get(1..).unwrap_or(&[]))]
+                }
+                _ => unknown(),
+            },
+        },
+        _ => unknown(),
+    };
+    (replace, words)
+}
+
+/// Puts the input words of `xargs` into the command it runs: in place of the replacement string,
+/// or after the arguments.
+fn feed_xargs(argv: &mut Vec<Word>, replace: Option<&str>, input: Vec<Word>) {
+    match replace {
+        Some(r) if !r.is_empty() => {
+            let value = match input.as_slice() {
+                [one] => one.clone(),
+                _ => Word {
+                    text: "$(xargs input)".to_owned(),
+                    dynamic: true,
+                },
+            };
+            for a in argv.iter_mut() {
+                if a.text.contains(r) {
+                    a.text = a.text.replace(r, &value.text);
+                    a.dynamic |= value.dynamic;
+                }
+            }
+        }
+        _ => argv.extend(input),
     }
 }
 
@@ -658,18 +761,33 @@ fn classify(name: &str, raw: &Raw) -> Step {
                 ],
             );
             let rest = head.get(op..).unwrap_or(&[]);
-            match rest {
-                [] => Step::Keep,
-                [one] => Step::Shell {
-                    src: one.text.clone(),
-                    privileged: false,
-                    kind: WrapperKind::Xargs,
-                },
-                _ => Step::Shell {
-                    src: join(rest),
-                    privileged: false,
-                    kind: WrapperKind::Xargs,
-                },
+            // `parallel rm -rf ::: / /home`: the arguments after `:::` are its input; judge the
+            // command with all of them appended (or in place of `{}`).
+            let inputs: Vec<&Word> = args
+                .get(end..)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|a| !a.text.starts_with(":::"))
+                .collect();
+            let mut src = match rest {
+                [] => return Step::Keep,
+                [one] => one.text.clone(),
+                _ => join(rest),
+            };
+            if !inputs.is_empty() {
+                let quoted: Vec<String> = inputs.iter().map(|w| words::quote(&w.text)).collect();
+                let quoted = quoted.join(" ");
+                if src.contains("{}") {
+                    src = src.replace("{}", &quoted);
+                } else {
+                    src.push(' ');
+                    src.push_str(&quoted);
+                }
+            }
+            Step::Shell {
+                src,
+                privileged: false,
+                kind: WrapperKind::Xargs,
             }
         }
         "watch" => {
@@ -920,8 +1038,9 @@ fn shell_step(args: &[Word], raw: &Raw) -> Step {
     Step::Keep
 }
 
-fn find_step(args: &[Word]) -> Step {
-    let mut extras = Vec::new();
+/// The files `find ARGS` names: what `{}` stands for in `-exec`, and what `find ... | xargs`
+/// hands on.
+fn find_placeholder(args: &[Word]) -> Word {
     // What `{}` stands for: with no narrowing test, every file under the first root (`/{}` is
     // judged like `/*`); with one, some files only known at run time.
     let narrowed = args.iter().any(|a| {
@@ -953,7 +1072,7 @@ fn find_step(args: &[Word]) -> Step {
     let root = args
         .first()
         .filter(|a| !a.text.starts_with('-') && a.text != "(" && a.text != "!");
-    let placeholder = match root {
+    match root {
         _ if narrowed => Word {
             text: "{}".to_owned(),
             dynamic: true,
@@ -966,7 +1085,12 @@ fn find_step(args: &[Word]) -> Step {
             text: "./{}".to_owned(),
             dynamic: true,
         },
-    };
+    }
+}
+
+fn find_step(args: &[Word]) -> Step {
+    let mut extras = Vec::new();
+    let placeholder = find_placeholder(args);
     let mut i = 0;
     while let Some(a) = args.get(i) {
         if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {

@@ -44,6 +44,12 @@ pub(crate) struct Walker<'l> {
     opts: ParserOptions,
     pub(crate) out: Analysis,
     unwrap_depth: usize,
+    /// Constant propagation of `NAME=value` statements within the line (`x=rm; $x -rf /`):
+    /// the known value of each variable, or `None` once it was given a run-time or a second,
+    /// different value (an assignment inside a branch must not hide the other path).
+    vars: Vec<(String, Option<String>)>,
+    /// The command whose output the next pipeline element reads.
+    incoming: Option<usize>,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -55,6 +61,8 @@ impl<'l> Walker<'l> {
             opts: ParserOptions::default(),
             out: Analysis::default(),
             unwrap_depth: 0,
+            vars: Vec::new(),
+            incoming: None,
         }
     }
 
@@ -171,7 +179,9 @@ impl<'l> Walker<'l> {
         let mut all = Vec::new();
         let mut prev: Vec<usize> = Vec::new();
         for cmd in &p.seq {
+            self.incoming = prev.last().copied();
             let mains = self.command(cmd, ctx)?;
+            self.incoming = None;
             if let Some(&last) = prev.last() {
                 for &b in &mains {
                     for &a in &prev {
@@ -310,6 +320,7 @@ impl<'l> Walker<'l> {
     }
 
     fn simple(&mut self, sc: &ast::SimpleCommand, ctx: &Ctx) -> R<Vec<usize>> {
+        let incoming = self.incoming.take();
         let mut raw = Raw::default();
         let mut feeds: Vec<usize> = Vec::new();
         let prefix = sc.prefix.iter().flat_map(|p| p.0.iter());
@@ -380,6 +391,12 @@ impl<'l> Walker<'l> {
         }
         if raw.argv.is_empty() && raw.assignments.is_empty() && raw.redirects.is_empty() {
             return Ok(Vec::new());
+        }
+        self.record_assignments(&raw);
+        if raw.stdin == Source::Inherited
+            && let Some(i) = incoming
+        {
+            raw.stdin = Source::Pipe(i);
         }
         let mains = unwrap::emit(self, raw, ctx)?;
         for &b in &mains {
@@ -538,6 +555,10 @@ impl<'l> Walker<'l> {
             WordPiece::EscapeSequence(s) => acc.0.push_str(s.strip_prefix('\\').unwrap_or(s)),
             WordPiece::ParameterExpansion(_) => {
                 let text = src.get(p.start_index..p.end_index).unwrap_or("$?");
+                if let Some(v) = self.known_var(text) {
+                    acc.0.push_str(v);
+                    return Ok(());
+                }
                 acc.0.push_str(text);
                 acc.1 = true;
                 // `${x:-$(cmd)}` runs cmd: look inside the braces.
@@ -573,10 +594,83 @@ impl<'l> Walker<'l> {
         Ok(())
     }
 
+    /// Records `NAME=value` statements (and `export`/`readonly`/`declare`/`local NAME=value`)
+    /// for constant propagation. Prefix assignments of a command (`X=1 cmd`) are not recorded:
+    /// they only reach that command's environment.
+    fn record_assignments(&mut self, raw: &Raw) {
+        let declared: Vec<(&str, &Word)>;
+        let pairs: &[(&str, &Word)] = match raw.argv.first().map(|w| w.text.as_str()) {
+            None => {
+                declared = raw
+                    .assignments
+                    .iter()
+                    .map(|a| (a.name.as_str(), &a.value))
+                    .collect();
+                &declared
+            }
+            Some("export" | "readonly" | "declare" | "local" | "typeset") => {
+                declared = raw
+                    .argv
+                    .iter()
+                    .skip(1)
+                    .filter_map(|w| {
+                        let (n, _) = w.text.split_once('=')?;
+                        Some((n, w))
+                    })
+                    .collect();
+                &declared
+            }
+            _ => return,
+        };
+        for &(name, word) in pairs {
+            let value = if raw.argv.is_empty() {
+                word.text.as_str()
+            } else {
+                word.text.split_once('=').map_or("", |(_, v)| v)
+            };
+            // Unquoted, a value with blanks or glob characters is split and expanded again: keep
+            // such a variable unknown.
+            let known = (!word.dynamic && !value.bytes().any(|b| b" \t\n*?[".contains(&b)))
+                .then(|| value.to_owned());
+            if self.vars.len() >= 256 {
+                return;
+            }
+            match self.vars.iter_mut().find(|(n, _)| n == name) {
+                Some((_, old)) => {
+                    if *old != known {
+                        *old = None;
+                    }
+                }
+                None => self.vars.push((name.to_owned(), known)),
+            }
+        }
+    }
+
+    /// The known value of `$name` or `${name}`, when the line assigned it a constant.
+    fn known_var(&self, text: &str) -> Option<&str> {
+        let name = text
+            .strip_prefix("${")
+            .and_then(|t| t.strip_suffix('}'))
+            .or_else(|| text.strip_prefix('$'))?;
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return None;
+        }
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
     /// The output of a substitution when it is one `echo`/`printf` of static words (`$(echo rm)`).
     fn static_output(&self, first: usize) -> Option<String> {
         let cmds = self.out.commands.get(first..)?;
-        let [c] = cmds else { return None };
+        let [_] = cmds else { return None };
+        self.literal_output(first)
+    }
+
+    /// The output of `commands[i]` when it is an `echo`/`printf` of static words.
+    pub(crate) fn literal_output(&self, i: usize) -> Option<String> {
+        let c = self.out.commands.get(i)?;
         if !c.redirects.is_empty() || c.argv.iter().any(|w| w.dynamic) {
             return None;
         }
@@ -595,6 +689,10 @@ impl<'l> Walker<'l> {
                 Some(words::ansi_c(args[0]).trim_end().to_owned())
             }
             "printf" if args.first() == Some(&"%s") => Some(args[1..].concat()),
+            // `printf '%s\n' 'rm -rf /'`: one argument per line.
+            "printf" if matches!(args.first(), Some(&("%s\\n" | "%s\n"))) => {
+                Some(args[1..].join("\n"))
+            }
             _ => None,
         }
     }

@@ -292,6 +292,9 @@ mod properties {
 
         #[test]
         fn composition_keeps_every_part(a in "[a-z]{1,8}", b in "[a-z]{1,8}", op in prop::sample::select(vec!["&&", "||", ";", "|", "&"])) {
+            // A wrapper (`env y`, `time y`) stands for the command it runs, not for itself.
+            let wrappers = ["env", "time", "nice", "nohup", "sudo", "doas", "exec", "command", "builtin", "timeout", "xargs", "eval", "watch", "setsid", "stdbuf", "su"];
+            prop_assume!(!wrappers.contains(&b.as_str()));
             let alone = analyze(&format!("{a} x")).map(|r| r.commands.len());
             let joined = analyze(&format!("{a} x {op} {b} y"));
             if let (Ok(n), Ok(j)) = (alone, joined) {
@@ -304,7 +307,8 @@ mod properties {
         fn wrapping_keeps_the_command(w in prop::sample::select(vec!["timeout 5", "nice -n 1", "nohup", "env", "sudo", "command", "time", "stdbuf -o0", "xargs", "bash -c", "eval"])) {
             let line = if w.ends_with("-c") || w == "eval" { format!("{w} 'rm -rf /'") } else { format!("{w} rm -rf /") };
             let a = analyze(&line).unwrap();
-            prop_assert!(a.commands.iter().any(|c| c.static_name() == Some("rm") && c.args().collect::<Vec<_>>() == ["-rf", "/"]), "{:?}", a);
+            // `xargs` appends its input (unknown here) after the arguments.
+            prop_assert!(a.commands.iter().any(|c| c.static_name() == Some("rm") && c.args().take(2).collect::<Vec<_>>() == ["-rf", "/"]), "{:?}", a);
         }
     }
 }
