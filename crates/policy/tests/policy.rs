@@ -676,7 +676,23 @@ mod review_misses {
 
     #[test]
     fn time_is_unwrapped() {
-        assert_all(&["time rm -rf /", "time -p rm -rf /"], Decision::Deny);
+        assert_all(
+            &["time rm -rf /", "time -p rm -rf /", "time -p /bin/sh -i"],
+            Decision::Deny,
+        );
+        assert_all(&["time ls", "time cargo build"], Decision::Allow);
+    }
+
+    #[test]
+    fn base64_decoded_scripts_are_analysed() {
+        assert_all(&["echo cm0gLXJmIC8= | base64 -d | sh"], Decision::Deny);
+        assert_all(&["echo bHMK | base64 -d | sh"], Decision::Ask);
+    }
+
+    #[test]
+    fn home_configuration_is_the_home() {
+        assert_all(&["rm -rf ~/.config", "rm -rf $HOME/.ssh"], Decision::Deny);
+        assert_not(&["rm -rf ~/.cache"], Decision::Deny);
     }
 
     #[test]

@@ -176,6 +176,15 @@ impl<'l> Walker<'l> {
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline, ctx: &Ctx) -> R<Vec<usize>> {
+        // The `time` keyword runs the pipeline like the `time` program would: record it as the
+        // wrapper it is (`time -p /bin/sh -i` is a shell reached through a wrapper).
+        let timed;
+        let ctx = if p.timed.is_some() {
+            timed = ctx.wrapped(WrapperKind::Prefix, "time");
+            &timed
+        } else {
+            ctx
+        };
         let mut all = Vec::new();
         let mut prev: Vec<usize> = Vec::new();
         for cmd in &p.seq {
@@ -671,6 +680,16 @@ impl<'l> Walker<'l> {
     /// The output of `commands[i]` when it is an `echo`/`printf` of static words.
     pub(crate) fn literal_output(&self, i: usize) -> Option<String> {
         let c = self.out.commands.get(i)?;
+        // `echo cm0gLXJmIC8= | base64 -d`: decoding literal data is literal data.
+        if c.static_name() == Some("base64")
+            && c.args().any(|a| matches!(a, "-d" | "--decode" | "-D"))
+            && c.args().all(|a| a.starts_with('-'))
+            && let Source::Pipe(from) = c.stdin
+            && from < i
+        {
+            let encoded = self.literal_output(from)?;
+            return words::base64_decode(&encoded);
+        }
         if !c.redirects.is_empty() || c.argv.iter().any(|w| w.dynamic) {
             return None;
         }

@@ -81,6 +81,33 @@ pub(crate) fn ansi_c(body: &str) -> String {
     out
 }
 
+/// Decodes standard base64 (RFC 4648 §4; whitespace ignored, padding optional) into UTF-8 text,
+/// as `base64 -d` would print it. `None` for anything else.
+pub(crate) fn base64_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in s.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = ((acc << 6) | u32::from(v)) & 0x00ff_ffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Quotes `s` for a shell so that it reads back as one word.
 pub(crate) fn quote(s: &str) -> String {
     if !s.is_empty()
@@ -113,6 +140,14 @@ mod tests {
         assert_eq!(ansi_c(r"\u0072m"), "rm");
         assert_eq!(ansi_c(r"a\nb\q"), "a\nb\\q");
         assert_eq!(ansi_c(r"\"), "\\");
+    }
+
+    #[test]
+    fn base64_decodes_rfc4648_vectors() {
+        assert_eq!(base64_decode("Zm9vYmFy").as_deref(), Some("foobar"));
+        assert_eq!(base64_decode("Zm9vYg==").as_deref(), Some("foob"));
+        assert_eq!(base64_decode("cm0gLXJmIC8=").as_deref(), Some("rm -rf /"));
+        assert_eq!(base64_decode("not base64!"), None);
     }
 
     #[test]
