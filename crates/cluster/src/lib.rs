@@ -55,6 +55,7 @@ mod link;
 mod membership;
 pub mod nats;
 pub mod node_loop;
+pub mod runtime;
 pub mod setup;
 
 pub use error::ClusterError;

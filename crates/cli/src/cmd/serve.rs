@@ -15,7 +15,8 @@ use toolcap_server::{AppState, Config, Server};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// TOML configuration file (`listen`, `data_dir`, `max_body_bytes`, `request_timeout_ms`).
+    /// TOML configuration file (`listen`, `data_dir`, `max_body_bytes`, `request_timeout_ms`,
+    /// and an optional `[cluster]` section: see docs/cluster.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Address and port to listen on, overriding the configuration [default: 127.0.0.1:7878].
@@ -27,14 +28,14 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut config = match &args.config {
-        None => Config::default(),
+    let (mut config, cluster) = match &args.config {
+        None => (Config::default(), None),
         Some(path) => {
             let text = match std::fs::read_to_string(path) {
                 Ok(text) => text,
                 Err(e) => return super::usage_error(format_args!("{}: {e}", path.display())),
             };
-            match Config::from_toml(&text) {
+            match toolcap_cluster::runtime::split_config(&text) {
                 Ok(c) => c,
                 Err(e) => return super::usage_error(format_args!("{}: {e}", path.display())),
             }
@@ -51,6 +52,23 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if let Some(cluster) = cluster {
+        // Cluster mode: the same routes plus `GET /v1/cluster`, and the protocol loop.
+        runtime
+            .block_on(toolcap_cluster::runtime::serve(
+                &config,
+                &cluster,
+                engine,
+                |addr| {
+                    println!("listening on {addr}");
+                    let _ = std::io::stdout().flush();
+                },
+                toolcap_server::shutdown_signal(),
+            ))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        eprintln!("toolcap serve: shut down");
+        return Ok(ExitCode::SUCCESS);
+    }
     runtime.block_on(async {
         let server = Server::bind(&config, AppState::with_engine(&config, engine)).await?;
         println!("listening on {}", server.local_addr());

@@ -1,0 +1,208 @@
+//! `toolcap serve` in cluster mode: the node runtime, the decision server and the cluster
+//! protocol loop in one process.
+//!
+//! - [`split_config`] reads a server TOML file with an optional `[cluster]` section.
+//! - [`serve`] opens the node, serves the server's and the node's routes plus
+//!   `GET /v1/cluster` (the [`ClusterStatus`] as JSON), and runs the [`NodeLoop`] beside them.
+//! - The loop's statistics are the node's agents ([`NodeStats`]: per agent, its deny rate and its
+//!   last behavioural score), its evidence goes to the node's audit log ([`AuditSink`]).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use toolcap_crypto::Canonical;
+use toolcap_fleet::{Evidence, Signed};
+use toolcap_node::Node;
+
+use crate::ClusterError;
+use crate::nats::NatsTransport;
+use crate::node_loop::{EvidenceSink, NodeLoop, StatsSource, StatusHandle};
+use crate::setup::ClusterConfig;
+
+/// Splits a server configuration file into the server's part and the optional `[cluster]`
+/// section.
+pub fn split_config(text: &str) -> Result<(toolcap_server::Config, Option<ClusterConfig>), String> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let cluster = match table.remove("cluster") {
+        None => None,
+        Some(v) => Some(
+            v.try_into::<ClusterConfig>()
+                .map_err(|e| format!("[cluster]: {e}"))?,
+        ),
+    };
+    let config: toolcap_server::Config = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e| e.to_string())?;
+    Ok((config, cluster))
+}
+
+/// The agents a node has seen (collected from its ingest requests) and their statistics.
+#[derive(Clone, Debug)]
+pub struct NodeStats {
+    node: Node,
+    agents: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl StatsSource for NodeStats {
+    fn rows(&self) -> Vec<Vec<f64>> {
+        let ids: Vec<String> = match self.agents.lock() {
+            Ok(a) => a.iter().cloned().collect(),
+            Err(_) => return Vec::new(),
+        };
+        ids.iter()
+            .filter_map(|id| self.node.agent(id).ok().flatten())
+            .filter(|a| a.events > 0)
+            .map(|a| {
+                let deny_rate = a.denied as f64 / a.events as f64;
+                vec![deny_rate, f64::from(a.score.unwrap_or(0.0))]
+            })
+            .collect()
+    }
+}
+
+/// Appends signed evidence (signer, signature, canonical record) to the node's audit log.
+#[derive(Clone, Debug)]
+pub struct AuditSink(pub Node);
+
+impl EvidenceSink for AuditSink {
+    fn record(&self, e: &Signed<Evidence>) -> Result<u64, ClusterError> {
+        let mut leaf = b"toolcap/cluster/evidence-leaf/v1\0".to_vec();
+        leaf.extend_from_slice(&e.signer.0.to_be_bytes());
+        leaf.extend_from_slice(&e.signature.to_bytes());
+        leaf.extend_from_slice(&e.record.to_canonical());
+        self.0
+            .with_audit(|log| log.append(&leaf))
+            .map_err(|e| ClusterError::Transport(format!("audit: {e}")))?
+            .map_err(|e| ClusterError::Transport(format!("audit: {e}")))
+    }
+}
+
+async fn tap(
+    State(agents): State<Arc<Mutex<BTreeSet<String>>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.uri().path() != "/v1/events" {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, toolcap_node::routes::MAX_BATCH_BYTES).await else {
+        return axum::response::IntoResponse::into_response((
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "batch too large",
+        ));
+    };
+    let events = toolcap_node::event::parse_json(&bytes)
+        .or_else(|_| toolcap_node::event::parse_ndjson(&bytes))
+        .unwrap_or_default();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if response.status().is_success()
+        && let Ok(mut a) = agents.lock()
+    {
+        a.extend(events.into_iter().map(|e| e.agent_id));
+    }
+    response
+}
+
+async fn cluster_status(
+    State(status): State<StatusHandle>,
+) -> Json<crate::node_loop::ClusterStatus> {
+    Json(status.lock().map(|s| s.clone()).unwrap_or_default())
+}
+
+/// Serves the node with the cluster loop until `shutdown` resolves. Calls `on_bound` with the
+/// bound address once the port is listening.
+pub async fn serve(
+    config: &toolcap_server::Config,
+    cluster: &ClusterConfig,
+    engine: Arc<toolcap_policy::Engine>,
+    on_bound: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let loop_cfg = cluster.load().map_err(|e| format!("cluster: {e}"))?;
+    let node_loop = NodeLoop::new(loop_cfg).map_err(|e| format!("cluster: {e}"))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
+    let node = Node::open(
+        toolcap_node::NodeConfig::new(&config.data_dir),
+        Arc::clone(&engine),
+    )
+    .map_err(|e| format!("node: {e}"))?;
+    let transport = NatsTransport::connect(&cluster.nats_url, &node_loop_cluster(cluster)?)
+        .await
+        .map_err(|e| format!("cluster: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("{}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let agents = Arc::new(Mutex::new(BTreeSet::new()));
+    let status = node_loop.status();
+    let mcp_config =
+        toolcap_mcp::HttpConfig::default().with_max_request_body_bytes(config.max_body_bytes);
+    let mcp_cancel = mcp_config.cancellation_token.clone();
+    let mcp = toolcap_mcp::http_service(Arc::clone(&engine), mcp_config);
+    let state = toolcap_server::AppState::with_engine(config, Arc::clone(&engine));
+    let router = toolcap_server::router(state, mcp)
+        .merge(toolcap_node::routes::routes(node.clone()))
+        .merge(
+            Router::new()
+                .route("/v1/cluster", get(cluster_status))
+                .with_state(status),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&agents),
+            tap,
+        ));
+
+    let stats = Arc::new(NodeStats {
+        node: node.clone(),
+        agents,
+    });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let loop_task = tokio::spawn(node_loop.run(
+        transport,
+        stats,
+        Arc::new(AuditSink(node.clone())),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    on_bound(addr);
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            mcp_cancel.cancel();
+        })
+        .await
+        .map_err(|e| e.to_string());
+    let _ = stop_tx.send(());
+    let looped = loop_task.await;
+    let closed = tokio::task::spawn_blocking(move || node.shutdown()).await;
+    served?;
+    match looped {
+        Ok(Err(e)) => return Err(format!("cluster: {e}")),
+        Err(e) => return Err(format!("cluster task: {e}")),
+        Ok(Ok(())) => {}
+    }
+    match closed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("node: {e}")),
+        Err(_) => Err("node shutdown task failed".to_owned()),
+    }
+}
+
+fn node_loop_cluster(cluster: &ClusterConfig) -> Result<String, String> {
+    crate::setup::read_membership(&cluster.membership, &cluster.authority_key)
+        .map(|m| m.cluster)
+        .map_err(|e| format!("cluster: {e}"))
+}
