@@ -232,7 +232,7 @@ fn eleven_nodes_flag_the_byzantine_one_keep_the_baseline_and_survive_sigkill() {
 
     // The evidence is in r1's audit log, under a signed checkpoint.
     let cp = get(&format!("{}/v1/audit/checkpoint", base(&procs, "r1")));
-    assert!(cp.to_string().contains("size") || cp.is_object(), "{cp}");
+    assert!(cp.is_object(), "{cp}");
     let idx = r1["findings"][0]["audit_index"].as_u64().unwrap();
     let proof = ureq::get(&format!(
         "{}/v1/audit/inclusion?index={idx}",
@@ -269,7 +269,6 @@ fn eleven_nodes_flag_the_byzantine_one_keep_the_baseline_and_survive_sigkill() {
             .as_u64()
             .is_some_and(|e| e > before + 1)
     });
-    // Restarted l21 reports again; l21's agents were re-learnt from the journal via new events.
     let g = get(&format!("{}/v1/cluster", base(&procs, "g")));
     assert_eq!(g["refused"], 0, "{g}");
     drop(procs);
