@@ -127,8 +127,8 @@ mod rust_client {
             ),
             ("check_family", json!({"family": "rm"}), "unknown family"),
         ] {
-            // rmcp reports arguments that do not deserialize as a tool error (`isError: true`)
-            // and the engine's own refusals as JSON-RPC invalid-params errors; both name the problem.
+            // Every bad argument is a JSON-RPC invalid-params error naming the problem, never a
+            // successful result flagged isError.
             let result = client
                 .call_tool(CallToolRequestParams::new(tool).with_arguments(args(a.clone())))
                 .await;
@@ -137,13 +137,21 @@ mod rust_client {
                     assert_eq!(e.code, rmcp::model::ErrorCode::INVALID_PARAMS, "{tool} {a}");
                     assert!(e.message.contains(needle), "{tool} {a}: {}", e.message);
                 }
-                Ok(r) if r.is_error == Some(true) => {
-                    let text = format!("{:?}", r.content);
-                    assert!(text.contains(needle), "{tool} {a}: {text}");
-                }
-                other => panic!("{tool} {a}: expected an error, got {other:?}"),
+                other => panic!("{tool} {a}: expected a JSON-RPC error, got {other:?}"),
             }
+            // The server is still there after each one.
+            let ok = call(&client, "analyze_command_safety", json!({"command": "ls"}))
+                .await
+                .unwrap();
+            assert_eq!(ok["decision"], "allow");
         }
+        let unknown = client
+            .call_tool(CallToolRequestParams::new("no_such_tool").with_arguments(args(json!({}))))
+            .await;
+        assert!(
+            matches!(&unknown, Err(ServiceError::McpError(e)) if e.code == rmcp::model::ErrorCode::INVALID_PARAMS),
+            "{unknown:?}"
+        );
 
         // Still serving.
         let alt = call(

@@ -214,6 +214,34 @@ impl ServerHandler for Server {
         config
     }
 
+    /// Checks the arguments against the tool's argument type before routing, so that a missing
+    /// or mistyped argument is a JSON-RPC invalid-params error (-32602) naming the problem: the
+    /// SDK's router would answer a successful result flagged `isError` instead. Unknown tools are
+    /// the router's invalid-params error.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let args = serde_json::Value::Object(request.arguments.clone().unwrap_or_default());
+        let checked = match request.name.as_ref() {
+            "analyze_command_safety" | "get_safe_alternative" => {
+                serde_json::from_value::<CommandArgs>(args).map(drop)
+            }
+            "describe_command" => serde_json::from_value::<NameArgs>(args).map(drop),
+            "check_family" => serde_json::from_value::<FamilyArgs>(args).map(drop),
+            _ => Ok(()),
+        };
+        if let Err(e) = checked {
+            return Err(ErrorData::invalid_params(
+                format!("invalid arguments for {}: {e}", request.name),
+                None,
+            ));
+        }
+        let tcc = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        self.tool_router.call(tcc).await
+    }
+
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
