@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use toolcap_policy::{Decision, Engine, Layer, Policy, Verdict};
+use toolcap_policy::{Decision, Engine, Verdict};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -37,7 +37,7 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let engine = match engine(&args.policy) {
+    let engine = match super::policy_engine(&args.policy) {
         Ok(e) => e,
         Err(err) => {
             eprintln!("toolcap: error: {err:#}");
@@ -80,24 +80,6 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Decision::Ask => 10,
         Decision::Deny => 20,
     }))
-}
-
-fn engine(policies: &[PathBuf]) -> anyhow::Result<Engine> {
-    if policies.is_empty() {
-        return Ok(Engine::builtin());
-    }
-    let mut layers = Vec::new();
-    for p in policies {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("reading policy file {}", p.display()))?;
-        layers.push(
-            Policy::from_toml_str(&text, Layer::Project)
-                .with_context(|| format!("in {}", p.display()))?,
-        );
-    }
-    // Later files are more specific: put them first within the project layer.
-    layers.reverse();
-    Ok(Engine::with_policy(Policy::layered(layers))?)
 }
 
 fn batch(engine: &Engine, path: &PathBuf) -> anyhow::Result<ExitCode> {

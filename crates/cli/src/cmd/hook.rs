@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use toolcap_hook::settings::{self, Change};
 use toolcap_hook::{Error, MAX_INPUT_BYTES};
-use toolcap_policy::{Engine, Layer, Policy};
+use toolcap_policy::Engine;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum HookCommand {
@@ -114,24 +114,8 @@ fn answer(
     }
 }
 
-/// The engine with the given policy files as the project layer (later files more specific),
-/// or the built-in engine when there are none. Shared by `hook`, `mcp` and `serve`.
-pub(crate) fn policy_engine(policies: &[PathBuf]) -> anyhow::Result<Engine> {
-    if policies.is_empty() {
-        return Ok(Engine::builtin());
-    }
-    let mut layers = Vec::new();
-    for p in policies {
-        let text = fs::read_to_string(p)
-            .with_context(|| format!("reading policy file {}", p.display()))?;
-        layers.push(
-            Policy::from_toml_str(&text, Layer::Project)
-                .with_context(|| format!("in {}", p.display()))?,
-        );
-    }
-    layers.reverse();
-    Ok(Engine::with_policy(Policy::layered(layers))?)
-}
+// `serve` and `mcp` reach the shared loader through this path.
+pub(crate) use super::policy_engine;
 
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
