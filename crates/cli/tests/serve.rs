@@ -34,6 +34,13 @@ impl Node {
             ),
         )
         .unwrap();
+        Node::launch(dir)
+    }
+
+    /// Starts `toolcap serve` on the config and data already in `dir` (a restart).
+    fn launch(dir: PathBuf) -> Node {
+        let config = dir.join("node.toml");
+        let data = dir.join("data");
         // --listen overrides the file's port: 0 picks a free one, printed on the first line.
         let mut child = Command::new(BIN)
             .args(["serve", "--config"])
@@ -279,5 +286,90 @@ mod mcp_http {
         assert_eq!(report["resource"]["family"], "git");
         let (code, err) = node.terminate();
         assert_eq!(code, Some(0), "{err}");
+    }
+}
+
+// Durability: nothing acknowledged is lost when the node is killed with SIGKILL mid-stream.
+mod crash {
+    use super::*;
+
+    fn get(node: &Node, path: &str) -> Value {
+        let mut resp = agent().get(&node.url(path)).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sigkill_mid_stream_loses_no_acknowledged_event() {
+        let mut node = Node::start("kill9", "");
+        let base = node.base.clone();
+        let agents = ["crash-a", "crash-b", "crash-c"];
+        // A client posting batches until the node dies; it records what was acknowledged.
+        let poster = std::thread::spawn(move || {
+            let mut acked = [0u64; 3];
+            for i in 0..10_000u64 {
+                let k = (i % 3) as usize;
+                let batch: Vec<Value> = (0..20)
+                    .map(|j| {
+                        json!({"agent_id": agents[k], "timestamp": format!("2026-12-04T00:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+                               "command": if j % 2 == 0 { "git status" } else { "cargo test" }})
+                    })
+                    .collect();
+                let resp = agent()
+                    .post(&format!("{base}/v1/events"))
+                    .header("content-type", "application/json")
+                    .send(serde_json::to_vec(&batch).unwrap().as_slice());
+                match resp {
+                    Ok(r) if r.status().as_u16() == 200 => acked[k] += 20,
+                    _ => break,
+                }
+            }
+            acked
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        node.child.kill().unwrap(); // SIGKILL
+        node.child.wait().unwrap();
+        let acked = poster.join().unwrap();
+        assert!(
+            acked.iter().sum::<u64>() > 0,
+            "nothing acknowledged before the kill"
+        );
+
+        let dir = node.dir.clone();
+        // Keep the directory: the restarted node owns it from here.
+        node.dir = PathBuf::new();
+        drop(node);
+        let node = Node::launch(dir);
+        for (k, id) in agents.iter().enumerate() {
+            let a = get(&node, &format!("/v1/agents/{id}"));
+            let events = a["events"].as_u64().unwrap_or(0);
+            assert!(
+                events >= acked[k],
+                "{id}: {events} events stored, {} acknowledged",
+                acked[k]
+            );
+        }
+        let total: u64 = acked.iter().sum();
+        let cp = get(&node, "/v1/audit/checkpoint");
+        let size = cp["size"].as_u64().unwrap();
+        assert!(
+            size >= total,
+            "audit log has {size} leaves, {total} decisions acknowledged"
+        );
+        let mut node = node;
+        // The log is re-read after the node stops; this test removes the directory itself.
+        let dir = std::mem::take(&mut node.dir);
+        let (code, err) = node.terminate();
+        assert_eq!(code, Some(0), "{err}");
+        let out = Command::new(BIN)
+            .args(["audit", "verify", "--dir"])
+            .arg(dir.join("data/audit"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
