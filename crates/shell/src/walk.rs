@@ -50,6 +50,8 @@ pub(crate) struct Walker<'l> {
     vars: Vec<(String, Option<String>)>,
     /// The command whose output the next pipeline element reads.
     incoming: Option<usize>,
+    /// Take the plain-words fast path ([`plain_words`]); tests turn it off to compare.
+    fast: bool,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -63,6 +65,7 @@ impl<'l> Walker<'l> {
             unwrap_depth: 0,
             vars: Vec::new(),
             incoming: None,
+            fast: true,
         }
     }
 
@@ -77,6 +80,20 @@ impl<'l> Walker<'l> {
             return Err(ShellError::TooDeep {
                 max: self.limits.max_depth,
             });
+        }
+        if self.fast
+            && let Some(argv) = plain_words(src)
+        {
+            // The tail of `simple` for a command with only literal words.
+            let mut raw = Raw {
+                argv,
+                ..Raw::default()
+            };
+            self.record_assignments(&raw);
+            if let Some(i) = self.incoming.take() {
+                raw.stdin = Source::Pipe(i);
+            }
+            return unwrap::emit(self, raw, ctx);
         }
         let tokens = brush_parser::uncached_tokenize_str(src, &self.opts.tokenizer_options())
             .map_err(|e| ShellError::Syntax(e.to_string()))?;
@@ -720,4 +737,121 @@ impl<'l> Walker<'l> {
 enum Item<'a> {
     Name(&'a ast::Word),
     Part(&'a ast::CommandPrefixOrSuffixItem),
+}
+
+/// The words of a line that is one plain simple command, or `None`.
+///
+/// Plain means: only ASCII letters, digits, spaces, tabs and `_ . / , : @ % + - =`, a first word
+/// that is neither an assignment nor a reserved word. Such a line has no quoting, expansion,
+/// globbing, tilde, comment, operator, redirection or compound command, so every shell splits it
+/// into exactly these literal words; the parser would produce the same simple command (a property
+/// test holds the two paths to that), only slower.
+fn plain_words(src: &str) -> Option<Vec<Word>> {
+    const RESERVED: [&str; 17] = [
+        "if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case",
+        "esac", "select", "function", "time", "coproc",
+    ];
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b" \t_./,:@%+-=".contains(&b);
+    if !src.bytes().all(plain) {
+        return None;
+    }
+    let mut words = src.split([' ', '\t']).filter(|w| !w.is_empty()).peekable();
+    let first = *words.peek()?;
+    if first.contains('=') || RESERVED.contains(&first) {
+        return None;
+    }
+    Some(words.map(Word::literal).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn both(line: &str) -> (R<Analysis>, R<Analysis>) {
+        let limits = Limits::default();
+        let fast = Walker::new(&limits).run(line);
+        let mut slow = Walker::new(&limits);
+        slow.fast = false;
+        (fast, slow.run(line))
+    }
+
+    #[test]
+    fn plain_lines_skip_the_parser_and_others_do_not() {
+        assert!(plain_words("git status").is_some());
+        assert!(plain_words("  sudo  rm -rf /\t").is_some());
+        for line in [
+            "",
+            "   ",
+            "X=1 rm",
+            "time rm -rf /",
+            "fi",
+            "rm *",
+            "rm ~",
+            "ls # c",
+            "a;b",
+            "echo $x",
+            "echo 'a'",
+            "a | b",
+            "a > f",
+            "a\nb",
+            "done",
+        ] {
+            assert!(plain_words(line).is_none(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_parser_on_wrappers() {
+        for line in [
+            "git status",
+            "sudo -u root rm -rf /",
+            "timeout 5 nice -n 10 rm -rf /tmp/x",
+            "env A=1 B=2 make",
+            "xargs rm -rf",
+            "find / -name x -delete",
+            "bash -c ls",
+            "ssh host rm -rf /",
+            "git -c core.pager=less log",
+            "python3 -c print",
+            "command -v rm",
+            "export X=/",
+        ] {
+            let (fast, slow) = both(line);
+            assert_eq!(fast, slow, "{line}");
+        }
+    }
+
+    #[test]
+    fn nested_plain_sources_agree_with_the_parser() {
+        for line in [
+            "eval export X=/; rm -rf $X",
+            "echo / | bash -c 'xargs rm -rf'",
+            "x=rm; bash -c 'sudo rm -rf /'",
+            "echo hi | sh -c 'cat'",
+        ] {
+            let (fast, slow) = both(line);
+            assert_eq!(fast, slow, "{line}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_path_agrees_with_the_parser(
+            words in proptest::collection::vec("[a-z0-9_./,:@%+=-]{1,8}", 1..8),
+            gaps in proptest::collection::vec("[ \t]{1,3}", 8),
+            wrapper in proptest::sample::select(vec![
+                "", "sudo ", "env ", "timeout 3 ", "nice ", "nohup ", "xargs ", "exec ",
+                "command ", "bash -c ", "stdbuf -o0 ", "watch ",
+            ]),
+        ) {
+            let mut line = wrapper.to_owned();
+            for (w, g) in words.iter().zip(&gaps) {
+                line.push_str(w);
+                line.push_str(g);
+            }
+            let (fast, slow) = both(&line);
+            prop_assert_eq!(fast, slow, "{:?}", line);
+        }
+    }
 }
