@@ -121,9 +121,10 @@ fn par_map<T: Send>(n: u64, threads: usize, f: impl Fn(u64) -> T + Sync) -> Vec<
                 })
             })
             .collect();
+        // A worker that panicked re-raises here: dropping its blocks would misalign the results.
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
     blocks.sort_unstable_by_key(|(a, _)| *a);
