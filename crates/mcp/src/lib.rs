@@ -224,15 +224,7 @@ impl ServerHandler for Server {
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
         let args = serde_json::Value::Object(request.arguments.clone().unwrap_or_default());
-        let checked = match request.name.as_ref() {
-            "analyze_command_safety" | "get_safe_alternative" => {
-                serde_json::from_value::<CommandArgs>(args).map(drop)
-            }
-            "describe_command" => serde_json::from_value::<NameArgs>(args).map(drop),
-            "check_family" => serde_json::from_value::<FamilyArgs>(args).map(drop),
-            _ => Ok(()),
-        };
-        if let Err(e) = checked {
+        if let Some(Err(e)) = check_arguments(&request.name, args) {
             return Err(ErrorData::invalid_params(
                 format!("invalid arguments for {}: {e}", request.name),
                 None,
@@ -274,6 +266,21 @@ impl ServerHandler for Server {
     }
 }
 
+/// Deserialises a tool's arguments into the type its handler takes, so that a bad argument is a
+/// JSON-RPC `invalid_params` error rather than the SDK's tool error. `None` for a name that is not
+/// one of the server's tools (the router answers those itself); a test holds every routed tool to
+/// an entry here.
+fn check_arguments(tool: &str, args: serde_json::Value) -> Option<Result<(), serde_json::Error>> {
+    Some(match tool {
+        "analyze_command_safety" | "get_safe_alternative" => {
+            serde_json::from_value::<CommandArgs>(args).map(drop)
+        }
+        "describe_command" => serde_json::from_value::<NameArgs>(args).map(drop),
+        "check_family" => serde_json::from_value::<FamilyArgs>(args).map(drop),
+        _ => return None,
+    })
+}
+
 /// Serves MCP over standard input and output until the peer closes the stream.
 pub async fn serve_stdio(engine: Arc<Engine>) -> Result<(), Error> {
     let running = Server::new(engine)
@@ -306,6 +313,25 @@ pub type McpHttpService = StreamableHttpService<Server, LocalSessionManager>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_routed_tool_has_its_arguments_checked() {
+        let server = Server::new(Arc::new(Engine::builtin()));
+        for t in server.tool_router.list_all() {
+            let missing = check_arguments(&t.name, serde_json::json!({}));
+            assert!(
+                matches!(missing, Some(Err(_))),
+                "{}: no argument check, or empty arguments accepted",
+                t.name
+            );
+            let wrong_type = check_arguments(
+                &t.name,
+                serde_json::json!({"command": 1, "name": 1, "family": 1}),
+            );
+            assert!(matches!(wrong_type, Some(Err(_))), "{}", t.name);
+        }
+        assert!(check_arguments("no_such_tool", serde_json::json!({})).is_none());
+    }
 
     #[test]
     fn every_tool_is_annotated_read_only_and_closed_world() {
