@@ -785,8 +785,53 @@ fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     }
 }
 
+/// True for a command that writes nothing itself, so that its `>` only empties the file:
+/// `> f`, `: > f`, `true > f`, `cat /dev/null > f`.
+fn bare_truncation(c: &SimpleCommand) -> bool {
+    match c.name.as_static() {
+        Some("" | ":" | "true") => c.argv.len() <= 1,
+        Some("cat") => c.argv.len() == 2 && c.argv.get(1).is_some_and(|w| w.text == "/dev/null"),
+        _ => false,
+    }
+}
+
+/// Emptying a file: system files are denied, files outside the project and the scratch
+/// directories asked; project files are the project's own business.
+fn truncation(t: &str, j: &mut Judged) {
+    let n = paths::normalize(t);
+    match paths::write_class(&n) {
+        WriteClass::System => j.hit_alt(
+            "truncate.system",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE | C_SYS,
+            "empties a system file",
+            "edit the file, or move it aside with a backup",
+        ),
+        WriteClass::Plain if paths::outside_project(&n) && !paths::scratch(&n) => j.hit_alt(
+            "truncate.outside-project",
+            Decision::Ask,
+            Risk::High,
+            C_DESTRUCTIVE,
+            "empties a file outside the project",
+            "cp FILE FILE.bak first, or truncate a copy",
+        ),
+        _ => {}
+    }
+}
+
 fn redirect_rules(c: &SimpleCommand, j: &mut Judged) {
+    let bare = !c.redirects.is_empty() && bare_truncation(c);
     for r in &c.redirects {
+        if bare
+            && matches!(
+                r.op,
+                RedirectOp::Write | RedirectOp::Clobber | RedirectOp::WriteBoth
+            )
+            && !paths::harmless_device(&r.target.text)
+        {
+            truncation(&r.target.text, j);
+        }
         let t = r.target.text.as_str();
         if t.starts_with("/dev/tcp/") || t.starts_with("/dev/udp/") {
             j.deny(
@@ -928,8 +973,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
         }
         "truncate" => {
+            let to_zero = c
+                .argv
+                .windows(2)
+                .any(|w| (w[0].text == "-s" || w[0].text == "--size") && w[1].text == "0")
+                || c.args().any(|a| a == "-s0" || a == "--size=0");
             for w in operands(c) {
                 history_or_log_write(&w.text, j);
+                if to_zero {
+                    truncation(&w.text, j);
+                }
             }
         }
         "find" => find_rules(c, j),
@@ -1699,6 +1752,15 @@ fn rm_rules(c: &SimpleCommand, j: &mut Judged) {
             "deletes a system directory",
         ),
         Some(Target::System) => j.ask("rm.system", C_DESTRUCTIVE | C_SYS, "deletes system files"),
+        Some(Target::Data) if recursive => j.hit_alt(
+            "rm.recursive-data",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE,
+            "deletes a top-level data directory (served sites, mounts, backups, installed software, databases)",
+            "delete the specific files you mean, or move the directory aside first",
+        ),
+        Some(Target::Data) => {}
         Some(Target::WholeProject) if recursive => j.hit_alt(
             "rm.recursive-project",
             Decision::Deny,
@@ -1805,6 +1867,12 @@ fn chmod_rules(c: &SimpleCommand, j: &mut Judged) {
 
 fn find_rules(c: &SimpleCommand, j: &mut Judged) {
     let args: Vec<&str> = c.args().collect();
+    let roots = || {
+        c.argv
+            .iter()
+            .skip(1)
+            .take_while(|w| !w.text.starts_with('-') && w.text != "(" && w.text != "!")
+    };
     if args.contains(&"-delete") {
         let filtered = args.iter().any(|a| {
             matches!(
@@ -1826,33 +1894,60 @@ fn find_rules(c: &SimpleCommand, j: &mut Judged) {
                     | "-perm"
             )
         });
-        let roots = c
-            .argv
-            .iter()
-            .skip(1)
-            .take_while(|w| !w.text.starts_with('-') && w.text != "(" && w.text != "!");
-        let worst = roots
+        let by_name = args.windows(2).any(|w| {
+            matches!(
+                w[0],
+                "-name" | "-iname" | "-path" | "-ipath" | "-regex" | "-iregex"
+            ) && !matches!(w[1], "*" | "*.*" | ".*" | "./*")
+        }) || args.contains(&"-empty");
+        let rotated_logs = roots().all(|w| w.text.starts_with("/var/log"))
+            && args.windows(2).any(|w| {
+                matches!(w[0], "-name" | "-iname")
+                    && [".gz", ".xz", ".bz2", ".zst", ".old", ".[0-9]", ".1"]
+                        .iter()
+                        .any(|x| w[1].ends_with(x))
+            });
+        let worst = roots()
             .map(|w| paths::target(&w.text, w.dynamic))
             .max()
             .unwrap_or(Target::WholeProject);
         match worst {
-            Target::Root | Target::Home | Target::System | Target::WholeProject if !filtered => j
-                .deny(
+            Target::Root | Target::Home | Target::System | Target::WholeProject | Target::Data
+                if !filtered =>
+            {
+                j.deny(
                     "find.delete-all",
                     C_DESTRUCTIVE,
                     "find -delete without a filter deletes the whole tree",
-                ),
-            Target::Root | Target::Home | Target::System => j.ask(
+                )
+            }
+            // Rotated, compressed logs under /var/log are what log rotation deletes anyway.
+            Target::System if rotated_logs => {
+                j.ask("find.delete", C_DESTRUCTIVE, "deletes old rotated logs")
+            }
+            // A filter does not make deleting under `/`, a home or a system tree safe: it is
+            // still files the system or the user needs, and a typo in the filter loses them all.
+            Target::Root | Target::Home | Target::System => j.hit_alt(
+                "find.delete-system",
+                Decision::Deny,
+                Risk::Critical,
+                C_DESTRUCTIVE,
+                "find -delete under the root, a home or a system directory",
+                "run the same find with -print first, then delete the files you mean",
+            ),
+            Target::Elsewhere | Target::Dynamic | Target::Data => j.ask(
                 "find.delete",
                 C_DESTRUCTIVE,
                 "deletes matching files outside the project",
             ),
-            Target::Elsewhere | Target::Dynamic => j.ask(
-                "find.delete",
-                C_DESTRUCTIVE,
-                "deletes matching files outside the project",
-            ),
-            _ => j.ask("find.delete", C_DESTRUCTIVE, "deletes matching files"),
+            // `find . -name '*.pyc' -delete`: files picked by name inside the project, as
+            // `rm *.pyc` would be. Other filters (age, size) over the whole project ask.
+            Target::WholeProject if by_name => {
+                j.relax("find.delete-project", Decision::Allow, Risk::Low)
+            }
+            Target::WholeProject => j.ask("find.delete", C_DESTRUCTIVE, "deletes matching files"),
+            // Below the project's top (`./build`, `target`), as `rm -r ./build` is allowed.
+            Target::Project => j.relax("find.delete-project", Decision::Allow, Risk::Low),
         }
     }
     if args
@@ -1864,6 +1959,48 @@ fn find_rules(c: &SimpleCommand, j: &mut Judged) {
             Capabilities::FILE_MODIFICATION,
             "find writes a file",
         );
+    }
+    // `find / -name id_rsa -exec cat {} \;`: a search for secret files whose hits are read.
+    if let Some(at) = args
+        .iter()
+        .position(|a| matches!(*a, "-exec" | "-execdir" | "-ok" | "-okdir"))
+    {
+        let runner = args.get(at + 1).map_or("", |r| toolcap_shell::basename(r));
+        let metadata_only = matches!(
+            runner,
+            "ls" | "stat"
+                | "file"
+                | "chmod"
+                | "chown"
+                | "chgrp"
+                | "rm"
+                | "shred"
+                | "du"
+                | "touch"
+                | "test"
+                | "["
+                | "echo"
+                | "dirname"
+                | "basename"
+                | "realpath"
+                | "readlink"
+                | "sha256sum"
+                | "md5sum"
+        );
+        let outside = roots().any(|w| paths::outside_project(&w.text));
+        if !metadata_only {
+            let secret = args.windows(2).any(|w| {
+                matches!(w[0], "-name" | "-iname" | "-path" | "-ipath" | "-wholename")
+                    && paths::secret_name_pattern(w[1], outside)
+            });
+            if secret {
+                j.deny(
+                    "read.secret-search",
+                    C_READ,
+                    "searches for secret files (keys, credentials, .env) and reads what it finds",
+                );
+            }
+        }
     }
 }
 

@@ -17,6 +17,39 @@ pub(crate) enum ReadClass {
     Secret,
 }
 
+/// True when a `find -name` pattern picks out secret files: private keys, credential files,
+/// key and keystore suffixes, and `.env` files when the search runs outside the project.
+pub(crate) fn secret_name_pattern(pattern: &str, outside: bool) -> bool {
+    let p = pattern.trim_matches('"').trim_matches('\'');
+    let p = p.rsplit('/').next().unwrap_or(p);
+    if p.is_empty() || p == "*" {
+        return false;
+    }
+    let matches = |name: &str| {
+        if has_glob(p) {
+            glob_match(p.as_bytes(), name.as_bytes())
+        } else {
+            p == name
+        }
+    };
+    let names = SECRET_NAMES
+        .iter()
+        .filter(|n| !matches!(**n, "credentials" | "identity" | "hosts.yml" | "kubeconfig"))
+        .copied()
+        .chain(["id_rsa.old", "id_ed25519.bak"]);
+    if names.into_iter().any(&matches) {
+        return true;
+    }
+    // `*.pem`, `*.key`, `*id_rsa*`: a glob that matches a key file name.
+    if SECRET_SUFFIXES
+        .iter()
+        .any(|s| matches(&format!("server{s}")) && !matches("README.md"))
+    {
+        return true;
+    }
+    outside && (matches(".env") || matches("prod.env"))
+}
+
 /// How sensitive a path is to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum WriteClass {
@@ -67,6 +100,13 @@ pub(crate) fn outside_project(p: &str) -> bool {
         || p == ".."
         || p.starts_with("../")
         || p.contains("/../")
+}
+
+/// True for a path in a scratch directory (`/tmp`, `/var/tmp`, `/dev/shm`).
+pub(crate) fn scratch(p: &str) -> bool {
+    ["/tmp/", "/var/tmp/", "/dev/shm/", "~/tmp/"]
+        .iter()
+        .any(|d| p.starts_with(d))
 }
 
 /// Private-key and credential file names, wherever they are.
@@ -520,6 +560,9 @@ pub(crate) enum Target {
     Dynamic,
     /// The whole project or its parent (`.`, `*`, `..`, `.git`).
     WholeProject,
+    /// A top-level data directory or one level below it: served sites, mounts and backups,
+    /// installed software, databases (`/srv/www`, `/mnt/backup`, `/opt/app`, `/data`).
+    Data,
     /// A system directory (`/etc`, `/usr/lib`, `/var`).
     System,
     /// A home directory (`~`, `$HOME`, `/home/alice`, `/root`).
@@ -531,6 +574,12 @@ pub(crate) enum Target {
 const SYSTEM_DIRS: &[&str] = &[
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/opt", "/proc", "/sbin", "/srv",
     "/sys", "/usr", "/var", "/snap", "/mnt", "/media", "/run",
+];
+
+/// Top-level directories that hold data rather than the system (deleting them, or what is one
+/// level below them, loses a service's data or a backup).
+const DATA_DIRS: &[&str] = &[
+    "/data", "/backup", "/backups", "/storage", "/export", "/nfs",
 ];
 
 /// Classifies a deletion target; a glob (`/e*`, `/u??`, `~/.s*`) is judged as the worst
@@ -777,14 +826,41 @@ fn target_plain(word: &str, dynamic: bool) -> Target {
                 .split('/')
                 .filter(|s| !s.is_empty() && *s != "*")
                 .count();
-            let keep = matches!(*d, "/mnt" | "/media" | "/run" | "/opt" | "/srv");
-            if deep <= 1 && !keep {
+            let data = matches!(*d, "/mnt" | "/media" | "/opt" | "/srv");
+            if data && deep <= 1 {
+                return Target::Data;
+            }
+            if deep <= 1 && *d != "/run" {
                 return Target::System;
             }
             if *d == "/var" && (rest.starts_with("log") || rest.starts_with("lib")) && deep <= 2 {
                 return Target::System;
             }
+            // `/var/lib/docker/volumes`, `/var/www/site`, `/var/backups/db`: data one level down.
+            if *d == "/var"
+                && deep <= 3
+                && ["lib/", "www/", "backups/", "opt/", "mail/"]
+                    .iter()
+                    .any(|x| rest.starts_with(x))
+                && (deep <= 2 || rest.starts_with("lib/"))
+            {
+                return Target::Data;
+            }
             return Target::Elsewhere;
+        }
+    }
+    // Top-level data directories that are not system directories.
+    for d in DATA_DIRS {
+        if let Some(rest) = p.strip_prefix(d)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            let deep = rest
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != "*")
+                .count();
+            if deep <= 1 {
+                return Target::Data;
+            }
         }
     }
     if matches!(

@@ -698,7 +698,8 @@ mod review_misses {
     #[test]
     fn find_delete_under_system_paths() {
         assert_all(&["find /var/lib -delete", "find / -delete"], Decision::Deny);
-        assert_all(&["find /etc -name x -delete"], Decision::Ask);
+        // A filter does not make deleting under a system tree safe (decision 0033).
+        assert_all(&["find /etc -name x -delete"], Decision::Deny);
     }
 
     #[test]
@@ -728,6 +729,117 @@ mod review_misses {
             &["parallel rm -rf ::: /", "parallel rm -rf {} ::: /etc"],
             Decision::Deny,
         );
+    }
+}
+
+/// The misses left after the review (issue 3, decision 0033): each decided as stated.
+mod remaining_misses {
+    use super::*;
+
+    fn rules(line: &str) -> Vec<String> {
+        Engine::builtin()
+            .check(line)
+            .commands
+            .into_iter()
+            .flat_map(|c| c.rules)
+            .collect()
+    }
+
+    #[test]
+    fn bare_truncation_outside_the_project() {
+        assert_all(
+            &[
+                "> /etc/nginx/nginx.conf",
+                ": > /etc/hosts",
+                "truncate -s 0 /etc/nginx/nginx.conf",
+                "> /var/log/syslog",
+                ": > /var/log/nginx/access.log",
+                "cat /dev/null > /var/log/wtmp",
+                "true > /var/log/auth.log",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "> ~/notes/todo.txt",
+                ": > ../other/file",
+                "truncate -s0 /home/u/data.csv",
+            ],
+            Decision::Ask,
+        );
+        assert_all(
+            &[
+                "> out.txt",
+                ": > logs/test-output.txt",
+                ": > /tmp/scratch.log",
+                "> /dev/null",
+            ],
+            Decision::Allow,
+        );
+        assert!(rules("> /etc/nginx/nginx.conf").contains(&"truncate.system".to_owned()));
+        assert!(rules("> ~/x.txt").contains(&"truncate.outside-project".to_owned()));
+        // Writing data is not truncation: `echo x > ~/x.txt` stays as it was.
+        assert!(!rules("echo x > ~/x.txt").contains(&"truncate.outside-project".to_owned()));
+    }
+
+    #[test]
+    fn find_delete_on_system_paths_and_homes() {
+        assert_all(
+            &[
+                "find /etc -name x -delete",
+                "find / -name core -delete",
+                "find ~ -name '*.bak' -delete",
+                "find $HOME -type f -delete",
+                "sudo find /usr -name '*.so' -delete",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "find ./build -name '*.o' -delete",
+                "find target -delete",
+                "find . -name '*.pyc' -delete",
+            ],
+            Decision::Allow,
+        );
+        assert_all(
+            &[
+                "find /tmp -name 'pytest-*' -mtime +2 -delete",
+                "find . -mtime +30 -delete",
+            ],
+            Decision::Ask,
+        );
+        assert!(rules("find /etc -name x -delete").contains(&"find.delete-system".to_owned()));
+    }
+
+    #[test]
+    fn top_level_data_directories() {
+        assert_all(
+            &[
+                "rm -rf /srv/www",
+                "rm -rf /mnt/backup/*",
+                "rm -rf /media/usb",
+                "rm -rf /opt/app",
+                "rm -rf /data",
+                "rm -rf /data/db",
+                "rm -rf /var/lib/mysql",
+                "rm -rf /var/lib/docker/volumes",
+                "rm -rf /var/www/site",
+                "rm -rf /home/alice",
+                "sudo rm -r /srv",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "rm -rf /opt/app/cache",
+                "rm -rf /tmp/build",
+                "rm -rf /srv/www/site/tmp",
+            ],
+            Decision::Ask,
+        );
+        assert!(rules("rm -rf /srv/www").contains(&"rm.recursive-data".to_owned()));
+        assert_not(&["rm /srv/www/index.html.bak"], Decision::Deny);
     }
 }
 
