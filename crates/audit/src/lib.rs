@@ -9,6 +9,9 @@
 //! - [`store`]: a durable log in one directory ([`Log`]): group-committed appends acknowledged
 //!   only after `fdatasync`, torn-tail recovery, and [`verify_dir`], which recomputes everything
 //!   and names the first problem.
+//! - [`stored`]: the log's tree ([`StoredTree`]): every node hash on disk in post-order, only the
+//!   levels of 256 leaves and up and the right frontier in memory, so memory stays flat as the
+//!   log grows; same RFC 9162 code and identical proofs as [`Tree`].
 //!
 //! A verifier needs only a checkpoint, the log's public key and a proof:
 //!
@@ -40,6 +43,7 @@
 pub mod checkpoint;
 mod error;
 pub mod store;
+pub mod stored;
 pub mod tree;
 
 pub use checkpoint::{
@@ -47,6 +51,7 @@ pub use checkpoint::{
 };
 pub use error::{Error, Result};
 pub use store::{Config, Log, MAX_LEAF, StoredCheckpoint, VerifyReport, verify_dir};
+pub use stored::StoredTree;
 pub use toolcap_crypto::{Hash, HashAlg};
 pub use tree::{
     Tree, empty_root, leaf_hash, node_hash, root_from_inclusion_proof, verify_consistency,

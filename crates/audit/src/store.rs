@@ -8,9 +8,13 @@
 //! - `checkpoints.dat`: the header `TCCKPT01`, then one record per signed checkpoint (the full
 //!   signed-note text).
 //!
+//! - `tree.dat` and `index.dat`: every node hash of the tree and every record's offset, caches
+//!   derived from `leaves.dat` and brought in line with it on every open (see [`crate::stored`]).
+//!
 //! A record is `u32 big-endian length || payload || HASH(0x00 || payload)`. For a leaf the
 //! trailer is its RFC 9162 leaf hash, so the file is also the stored tree state (the interior
-//! nodes are rebuilt from it on open); for a checkpoint it is a checksum.
+//! nodes are recomputed from it on open and checked against `tree.dat`); for a checkpoint it is
+//! a checksum.
 //!
 //! Durability: [`Log::append_batch`] writes a whole batch with one `write` and one `fdatasync`
 //! (group commit) and only then returns, so an index returned is on disk. After a crash the
@@ -31,6 +35,7 @@ use crate::checkpoint::{
     Checkpoint, NoteVerifier, open_checkpoint, sign_checkpoint, valid_key_name,
 };
 use crate::error::{Error, Result};
+use crate::stored::{Offsets, StoredTree};
 use crate::tree::{Tree, leaf_hash, verify_consistency};
 
 /// Largest leaf accepted (16 MiB).
@@ -231,9 +236,9 @@ pub struct Log {
     dir: PathBuf,
     config: Config,
     verifier: NoteVerifier,
-    tree: Tree,
-    // Payload offset and length of each leaf in leaves.dat.
-    spans: Vec<(u64, u32)>,
+    tree: StoredTree,
+    // Record offset of each leaf in leaves.dat.
+    offsets: Offsets,
     leaves: File,
     leaves_end: u64,
     checkpoints: Vec<StoredCheckpoint>,
@@ -429,11 +434,10 @@ impl Log {
                     .map_err(io(&cpath))?;
             }
         }
-        let spans = recs
-            .iter()
-            .map(|r| (r.payload as u64, r.len as u32))
-            .collect();
-        let tree = Tree::from_leaf_hashes(alg, recs.iter().map(|r| r.check).collect());
+        drop(bytes);
+        let tree = StoredTree::open(dir, alg, recs.iter().map(|r| r.check), writable)?;
+        let offsets = Offsets::open(dir, recs.iter().map(|r| (r.payload - 4) as u64), writable)?;
+        drop(recs);
         for (i, c) in checkpoints.iter().enumerate() {
             let cp = &c.checkpoint;
             if cp.size > tree.size() {
@@ -461,7 +465,7 @@ impl Log {
             config,
             verifier,
             tree,
-            spans,
+            offsets,
             leaves,
             leaves_end: leaves_end as u64,
             checkpoints,
@@ -480,8 +484,8 @@ impl Log {
     pub fn config(&self) -> &Config {
         &self.config
     }
-    /// The in-memory tree (all leaf hashes and complete subtrees).
-    pub fn tree(&self) -> &Tree {
+    /// The log's tree (node hashes on disk, the top levels in memory).
+    pub fn tree(&self) -> &StoredTree {
         &self.tree
     }
     /// Number of leaves.
@@ -515,29 +519,32 @@ impl Log {
         if let Some(big) = items.iter().find(|d| d.len() > MAX_LEAF) {
             return Err(Error::LeafTooLarge(big.len()));
         }
+        self.check_writable()?;
         let alg = self.config.alg;
         let total: usize = items.iter().map(|d| d.len() + 4 + TRAILER).sum();
         let mut buf = Vec::with_capacity(total);
         let mut hashes = Vec::with_capacity(items.len());
+        let mut offsets = Vec::with_capacity(items.len());
+        let start_off = self.leaves_end;
         for d in items {
+            offsets.push(start_off + buf.len() as u64);
             let h = leaf_hash(alg, d);
             record(d, &h, &mut buf);
             hashes.push(h);
         }
-        let start_off = self.leaves_end;
-        self.durable_write(LEAVES, start_off, &buf)?;
         let first = self.tree.size();
-        let mut off = start_off;
-        for (d, h) in items.iter().zip(hashes) {
-            self.tree.push(h);
-            self.spans.push((off + 4, d.len() as u32));
-            off += (d.len() + 4 + TRAILER) as u64;
-        }
-        self.leaves_end = off;
+        let staged = self.tree.stage(&hashes)?;
+        // The caches first: should the records then fail, the next append overwrites them, and
+        // a crash in between is repaired on open (they are never trusted over leaves.dat).
+        self.tree.write(&staged)?;
+        self.offsets.write(first, &offsets)?;
+        self.durable_write(LEAVES, start_off, &buf)?;
+        self.tree.commit(staged);
+        self.leaves_end = start_off + buf.len() as u64;
         Ok(first..self.tree.size())
     }
 
-    fn durable_write(&mut self, which: &'static str, at: u64, buf: &[u8]) -> Result<()> {
+    fn check_writable(&self) -> Result<()> {
         if !self.writable {
             return Err(Error::Dir {
                 path: self.dir.clone(),
@@ -547,6 +554,11 @@ impl Log {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
+        Ok(())
+    }
+
+    fn durable_write(&mut self, which: &'static str, at: u64, buf: &[u8]) -> Result<()> {
+        self.check_writable()?;
         let file = if which == LEAVES {
             &self.leaves
         } else {
@@ -593,17 +605,31 @@ impl Log {
 
     /// Reads the data of leaf `index`.
     pub fn leaf_data(&self, index: u64) -> Result<Vec<u8>> {
-        let &(off, len) = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.spans.get(i))
-            .ok_or(Error::IndexOutOfRange {
+        if index >= self.size() {
+            return Err(Error::IndexOutOfRange {
                 index,
                 size: self.size(),
-            })?;
-        let mut buf = vec![0u8; len as usize];
+            });
+        }
+        let off = self.offsets.get(index)?;
+        let path = self.dir.join(LEAVES);
+        let mut len = [0u8; 4];
         self.leaves
-            .read_exact_at(&mut buf, off)
-            .map_err(io(&self.dir.join(LEAVES)))?;
+            .read_exact_at(&mut len, off)
+            .map_err(io(&path))?;
+        let len = u32::from_be_bytes(len) as usize;
+        // The offsets were derived from verified records on open; a file changed under an open
+        // log is refused rather than read past its records.
+        if len > MAX_LEAF || off + 4 + (len + TRAILER) as u64 > self.leaves_end {
+            return Err(Error::Tampered {
+                file: LEAVES,
+                detail: format!("leaf {index} at offset {off} changed while the log was open"),
+            });
+        }
+        let mut buf = vec![0u8; len];
+        self.leaves
+            .read_exact_at(&mut buf, off + 4)
+            .map_err(io(&path))?;
         Ok(buf)
     }
 

@@ -104,20 +104,6 @@ impl Tree {
         self.push(leaf_hash(self.alg, data))
     }
 
-    /// RFC 9162 §2.1.1 MTH(D[start:end]) for `start < end <= size`, `start` aligned as the
-    /// recursion of §2.1 only ever asks (a multiple of the largest power of two <= end - start).
-    fn subtree(&self, start: u64, end: u64) -> Hash {
-        let len = end - start;
-        if len.is_power_of_two() && start.is_multiple_of(len) {
-            let level = len.trailing_zeros() as usize;
-            return self.levels[level][(start >> level) as usize];
-        }
-        let k = split(len);
-        let left = self.subtree(start, start + k);
-        let right = self.subtree(start + k, end);
-        node_hash(self.alg, &left, &right)
-    }
-
     /// The root of the current tree.
     pub fn root(&self) -> Hash {
         self.root_at(self.size())
@@ -126,89 +112,161 @@ impl Tree {
 
     /// The root the tree had when it held `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        if size > self.size() {
-            return Err(Error::SizeOutOfRange {
-                size,
-                tree_size: self.size(),
-            });
-        }
-        if size == 0 {
-            return Ok(empty_root(self.alg));
-        }
-        Ok(self.subtree(0, size))
+        root_at(self, size)
     }
 
     /// RFC 9162 §2.1.3.1: the inclusion proof (audit path) of leaf `index` in the tree of
     /// `size` leaves, ordered from the leaf upwards.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        if size > self.size() {
-            return Err(Error::SizeOutOfRange {
-                size,
-                tree_size: self.size(),
-            });
-        }
-        if index >= size {
-            return Err(Error::IndexOutOfRange { index, size });
-        }
-        let mut proof = Vec::with_capacity(64);
-        self.path(index, 0, size, &mut proof);
-        Ok(proof)
-    }
-
-    // PATH(m, D[start:end]) with m relative to start.
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
-        let n = end - start;
-        if n <= 1 {
-            return;
-        }
-        let k = split(n);
-        if m < k {
-            self.path(m, start, start + k, out);
-            out.push(self.subtree(start + k, end));
-        } else {
-            self.path(m - k, start + k, end, out);
-            out.push(self.subtree(start, start + k));
-        }
+        inclusion_proof(self, index, size)
     }
 
     /// RFC 9162 §2.1.4.1: the consistency proof between the trees of `old` and `new` leaves
     /// (`0 < old <= new <= size`; equal sizes give an empty proof).
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
-        if new > self.size() {
-            return Err(Error::SizeOutOfRange {
-                size: new,
-                tree_size: self.size(),
-            });
-        }
-        if old == 0 || old > new {
-            return Err(Error::SizeOutOfRange {
-                size: old,
-                tree_size: new,
-            });
-        }
-        let mut proof = Vec::with_capacity(64);
-        self.subproof(old, 0, new, true, &mut proof);
-        Ok(proof)
+        consistency_proof(self, old, new)
     }
+}
 
-    // SUBPROOF(m, D[start:end], b) with m relative to start.
-    fn subproof(&self, m: u64, start: u64, end: u64, b: bool, out: &mut Vec<Hash>) {
-        let n = end - start;
-        if m == n {
-            if !b {
-                out.push(self.subtree(start, end));
-            }
-            return;
-        }
-        let k = split(n);
-        if m <= k {
-            self.subproof(m, start, start + k, b, out);
-            out.push(self.subtree(start + k, end));
-        } else {
-            self.subproof(m - k, start + k, end, false, out);
-            out.push(self.subtree(start, start + k));
-        }
+impl Nodes for Tree {
+    fn alg(&self) -> HashAlg {
+        self.alg
     }
+    fn size(&self) -> u64 {
+        self.size()
+    }
+    fn node(&self, level: u32, index: u64) -> Result<Hash> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.levels.get(level as usize)?.get(i).copied())
+            .ok_or(Error::SizeOutOfRange {
+                size: (index + 1) << level,
+                tree_size: self.size(),
+            })
+    }
+}
+
+/// A source of complete, aligned subtree hashes: the in-memory [`Tree`] or a stored log's tree.
+/// The RFC 9162 algorithms below are written once against it.
+pub(crate) trait Nodes {
+    /// The hash algorithm.
+    fn alg(&self) -> HashAlg;
+    /// Number of leaves.
+    fn size(&self) -> u64;
+    /// The hash of the complete subtree at `level` covering leaves
+    /// `[index·2^level, (index+1)·2^level)`, which lie below `size()`.
+    fn node(&self, level: u32, index: u64) -> Result<Hash>;
+}
+
+/// RFC 9162 §2.1.1 MTH(D[start:end]) for `start < end <= size`, `start` aligned as the
+/// recursion of §2.1 only ever asks (a multiple of the largest power of two <= end - start).
+fn subtree<N: Nodes + ?Sized>(t: &N, start: u64, end: u64) -> Result<Hash> {
+    let len = end - start;
+    if len.is_power_of_two() && start.is_multiple_of(len) {
+        let level = len.trailing_zeros();
+        return t.node(level, start >> level);
+    }
+    let k = split(len);
+    let left = subtree(t, start, start + k)?;
+    let right = subtree(t, start + k, end)?;
+    Ok(node_hash(t.alg(), &left, &right))
+}
+
+/// The root the tree had when it held `size` leaves.
+pub(crate) fn root_at<N: Nodes + ?Sized>(t: &N, size: u64) -> Result<Hash> {
+    if size > t.size() {
+        return Err(Error::SizeOutOfRange {
+            size,
+            tree_size: t.size(),
+        });
+    }
+    if size == 0 {
+        return Ok(empty_root(t.alg()));
+    }
+    subtree(t, 0, size)
+}
+
+/// RFC 9162 §2.1.3.1: the inclusion proof of leaf `index` in the tree of `size` leaves.
+pub(crate) fn inclusion_proof<N: Nodes + ?Sized>(
+    t: &N,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>> {
+    if size > t.size() {
+        return Err(Error::SizeOutOfRange {
+            size,
+            tree_size: t.size(),
+        });
+    }
+    if index >= size {
+        return Err(Error::IndexOutOfRange { index, size });
+    }
+    let mut proof = Vec::with_capacity(64);
+    path(t, index, 0, size, &mut proof)?;
+    Ok(proof)
+}
+
+// PATH(m, D[start:end]) with m relative to start.
+fn path<N: Nodes + ?Sized>(t: &N, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Result<()> {
+    let n = end - start;
+    if n <= 1 {
+        return Ok(());
+    }
+    let k = split(n);
+    if m < k {
+        path(t, m, start, start + k, out)?;
+        out.push(subtree(t, start + k, end)?);
+    } else {
+        path(t, m - k, start + k, end, out)?;
+        out.push(subtree(t, start, start + k)?);
+    }
+    Ok(())
+}
+
+/// RFC 9162 §2.1.4.1: the consistency proof between the trees of `old` and `new` leaves.
+pub(crate) fn consistency_proof<N: Nodes + ?Sized>(t: &N, old: u64, new: u64) -> Result<Vec<Hash>> {
+    if new > t.size() {
+        return Err(Error::SizeOutOfRange {
+            size: new,
+            tree_size: t.size(),
+        });
+    }
+    if old == 0 || old > new {
+        return Err(Error::SizeOutOfRange {
+            size: old,
+            tree_size: new,
+        });
+    }
+    let mut proof = Vec::with_capacity(64);
+    subproof(t, old, 0, new, true, &mut proof)?;
+    Ok(proof)
+}
+
+// SUBPROOF(m, D[start:end], b) with m relative to start.
+fn subproof<N: Nodes + ?Sized>(
+    t: &N,
+    m: u64,
+    start: u64,
+    end: u64,
+    b: bool,
+    out: &mut Vec<Hash>,
+) -> Result<()> {
+    let n = end - start;
+    if m == n {
+        if !b {
+            out.push(subtree(t, start, end)?);
+        }
+        return Ok(());
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(t, m, start, start + k, b, out)?;
+        out.push(subtree(t, start + k, end)?);
+    } else {
+        subproof(t, m - k, start + k, end, false, out)?;
+        out.push(subtree(t, start, start + k)?);
+    }
+    Ok(())
 }
 
 fn shift_until_odd_or_zero(fn_: &mut u64, sn: &mut u64) {

@@ -209,3 +209,138 @@ mod tamper {
         verify_dir(&dir).unwrap();
     }
 }
+
+/// The stored tree (`tree.dat`, `index.dat`) gives exactly the in-memory tree's roots and proofs,
+/// and any damage to those cache files is repaired on open from the records.
+mod stored_tree {
+    use std::fs;
+
+    use proptest::prelude::*;
+    use toolcap_audit::{HashAlg, Log, Tree, verify_dir};
+    use toolcap_crypto::SigningKey;
+
+    fn check(log: &Log, mem: &Tree, data: &[Vec<u8>], probe: u64) {
+        let n = mem.size();
+        let t = log.tree();
+        assert_eq!(t.size(), n);
+        assert_eq!(t.root(), mem.root());
+        for size in [1, n / 2 + 1, n.saturating_sub(1).max(1), n] {
+            assert_eq!(t.root_at(size).unwrap(), mem.root_at(size).unwrap());
+            let i = probe % size;
+            assert_eq!(
+                t.inclusion_proof(i, size).unwrap(),
+                mem.inclusion_proof(i, size).unwrap()
+            );
+            let old = 1 + probe % size;
+            assert_eq!(
+                t.consistency_proof(old, size).unwrap(),
+                mem.consistency_proof(old, size).unwrap()
+            );
+        }
+        let i = probe % n;
+        assert_eq!(t.leaf(i).unwrap(), mem.leaf(i).unwrap());
+        assert_eq!(log.leaf_data(i).unwrap(), data[i as usize]);
+        assert_eq!(log.leaf_data(n - 1).unwrap(), data[n as usize - 1]);
+        assert!(log.leaf_data(n).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        #[test]
+        fn matches_memory_and_survives_cache_damage(
+            batches in proptest::collection::vec(1usize..400, 1..8),
+            probe: u64,
+            damage in 0u8..5,
+            at: u64,
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("log");
+            let key = SigningKey::from_seed(&[9; 32]);
+            let alg = HashAlg::Sha3_256;
+            let mut log = Log::create_with_key(&dir, alg, "t", &key).unwrap();
+            let mut mem = Tree::new(alg);
+            let mut data: Vec<Vec<u8>> = Vec::new();
+            for b in &batches {
+                let items: Vec<Vec<u8>> =
+                    (0..*b).map(|i| format!("leaf {} {i}", data.len()).into_bytes()).collect();
+                let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+                log.append_batch(&refs).unwrap();
+                for d in items {
+                    mem.push_data(&d);
+                    data.push(d);
+                }
+                check(&log, &mem, &data, probe);
+            }
+            log.checkpoint(&key).unwrap();
+            drop(log);
+            for name in ["tree.dat", "index.dat"] {
+                let path = dir.join(name);
+                let mut bytes = fs::read(&path).unwrap();
+                match damage {
+                    0 => { let j = (at as usize) % bytes.len(); bytes[j] ^= 0x10; }
+                    1 => bytes.truncate((at as usize) % bytes.len()),
+                    2 => bytes.extend_from_slice(&[0xAB; 77]),
+                    3 => bytes.clear(),
+                    _ => {}
+                }
+                if damage == 4 { fs::remove_file(&path).unwrap(); } else { fs::write(&path, &bytes).unwrap(); }
+            }
+            // A reader works around the damage without writing; a writer repairs it.
+            let ro = Log::open_read(&dir).unwrap();
+            check(&ro, &mem, &data, probe);
+            drop(ro);
+            let log = Log::open(&dir).unwrap();
+            check(&log, &mem, &data, probe);
+            drop(log);
+            let n = mem.size();
+            prop_assert_eq!(
+                fs::metadata(dir.join("tree.dat")).unwrap().len(),
+                (2 * n - u64::from(n.count_ones())) * 32
+            );
+            prop_assert_eq!(fs::metadata(dir.join("index.dat")).unwrap().len(), n * 8);
+            prop_assert_eq!(verify_dir(&dir).unwrap().root, mem.root());
+        }
+    }
+
+    /// A crash after the caches were written but before the records were: the caches run ahead
+    /// of `leaves.dat` and the torn record tail; opening cuts both back to the records.
+    #[test]
+    fn caches_ahead_of_a_torn_tail_are_cut_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("log");
+        let key = SigningKey::from_seed(&[10; 32]);
+        let alg = HashAlg::Sha256;
+        let mut log = Log::create_with_key(&dir, alg, "t", &key).unwrap();
+        let items: Vec<Vec<u8>> = (0..300).map(|i| vec![i as u8; i % 7]).collect();
+        let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+        log.append_batch(&refs[..200]).unwrap();
+        let root200 = log.tree().root();
+        let leaves_len = fs::metadata(dir.join("leaves.dat")).unwrap().len();
+        log.append_batch(&refs[200..]).unwrap();
+        drop(log);
+        // Tear the second batch inside its first record; its cache entries stay.
+        let path = dir.join("leaves.dat");
+        let full = fs::read(&path).unwrap();
+        fs::write(&path, &full[..leaves_len as usize + 3]).unwrap();
+        let mut log = Log::open(&dir).unwrap();
+        assert_eq!(log.size(), 200);
+        assert_eq!(log.tree().root(), root200);
+        assert_eq!(fs::metadata(&path).unwrap().len(), leaves_len);
+        assert_eq!(fs::metadata(dir.join("index.dat")).unwrap().len(), 200 * 8);
+        // Appending again gives the same tree as if the torn batch had never been written.
+        log.append_batch(&refs[200..]).unwrap();
+        let mut mem = Tree::new(alg);
+        for d in &items {
+            mem.push_data(d);
+        }
+        assert_eq!(log.tree().root(), mem.root());
+        assert_eq!(
+            log.tree().inclusion_proof(250, 300).unwrap(),
+            mem.inclusion_proof(250, 300).unwrap()
+        );
+        assert_eq!(log.leaf_data(299).unwrap(), items[299]);
+        drop(log);
+        verify_dir(&dir).unwrap();
+    }
+}
