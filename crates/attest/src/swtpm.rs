@@ -45,6 +45,14 @@ impl std::fmt::Debug for SwtpmAttester {
     }
 }
 
+impl Drop for SwtpmAttester {
+    fn drop(&mut self) {
+        // Free the attestation key's transient slot: without a resource manager (swtpm on a
+        // socket) it would outlive the connection, and a TPM has only a few such slots.
+        let _ = self.context.flush_context(self.ak.into());
+    }
+}
+
 fn tpm(e: tss_esapi::Error) -> AttestError {
     AttestError::Tpm(e.to_string())
 }
@@ -134,6 +142,18 @@ impl SwtpmAttester {
 
     /// Resets PCRs 16 and 23, then measures `binary` into PCR 16 and `config` into PCR 23.
     pub fn measure(&mut self, binary: &[u8], config: &[u8]) -> Result<(), AttestError> {
+        let b = Measurement::of(PCR_BINARY, "binary", binary);
+        let c = Measurement::of(PCR_CONFIG, "config", config);
+        self.measure_digests(b.digest, c.digest)
+    }
+
+    /// Like [`SwtpmAttester::measure`], from the SHA-256 digests of the binary and the config
+    /// (a node hashes its binary file without holding it in memory).
+    pub fn measure_digests(
+        &mut self,
+        binary: [u8; 32],
+        config: [u8; 32],
+    ) -> Result<(), AttestError> {
         self.log = MeasurementLog::default();
         for pcr in [PCR_BINARY, PCR_CONFIG] {
             let (handle, _) = slot(pcr)?;
@@ -141,8 +161,16 @@ impl SwtpmAttester {
                 .execute_with_session(Some(AuthSession::Password), |ctx| ctx.pcr_reset(handle))
                 .map_err(tpm)?;
         }
-        self.extend(Measurement::of(PCR_BINARY, "binary", binary))?;
-        self.extend(Measurement::of(PCR_CONFIG, "config", config))
+        self.extend(Measurement {
+            pcr: PCR_BINARY,
+            label: "binary".to_owned(),
+            digest: binary,
+        })?;
+        self.extend(Measurement {
+            pcr: PCR_CONFIG,
+            label: "config".to_owned(),
+            digest: config,
+        })
     }
 
     /// Extends one measurement into its PCR and records it in the log.

@@ -53,6 +53,9 @@ enum Command {
     Mcp(cmd::mcp::McpArgs),
     /// Run a node: decision server, event ingest, alerts, audit.
     Serve(cmd::serve::ServeArgs),
+    /// Set up a cluster of nodes: keys, signed membership, per-node configuration.
+    #[command(subcommand)]
+    Cluster(cmd::cluster::ClusterCommand),
     /// Start a node with a simulated fleet and show what toolcap catches.
     Demo(cmd::demo::DemoArgs),
 }
@@ -86,6 +89,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Hook(c) => cmd::hook::run(c),
         Command::Mcp(a) => cmd::mcp::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Cluster(c) => cmd::cluster::run(c),
         Command::Demo(a) => cmd::demo::run(a),
     }
 }

@@ -50,6 +50,7 @@
 //! ```
 #![cfg_attr(not(test), warn(missing_docs))]
 
+pub mod attestation;
 mod error;
 mod link;
 mod membership;
@@ -60,4 +61,4 @@ pub mod setup;
 
 pub use error::ClusterError;
 pub use link::{FrameHeader, FrameKind, Link, LinkKeys, MAX_PAYLOAD, Opened};
-pub use membership::{Level, Member, Membership, SignedMembership};
+pub use membership::{AttestationRef, Level, Member, Membership, SignedMembership};

@@ -54,8 +54,39 @@ pub struct Member {
     pub identity: VerifyingKey,
     /// Its X25519 static link key (Noise).
     pub link_key: [u8; 32],
-    /// Its TPM attestation key (SEC1 P-256), when the cluster requires attestation.
-    pub attestation_key: Option<Vec<u8>>,
+    /// What its attestation must show, when its parent requires attestation.
+    pub attestation: Option<AttestationRef>,
+}
+
+/// The authority's reference for a node's attestation: the TPM attestation key it pins and the
+/// measurements a quote must prove (SHA-256 of the node binary into PCR 16, of its configuration
+/// file into PCR 23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttestationRef {
+    /// The TPM attestation key, SEC1-encoded P-256 (`0x04 || x || y`).
+    pub key: Vec<u8>,
+    /// SHA-256 of the node binary.
+    pub binary: [u8; 32],
+    /// SHA-256 of the node's configuration file.
+    pub config: [u8; 32],
+}
+
+impl AttestationRef {
+    /// The measurement log a verifier expects, in the order the node extends it.
+    pub fn reference_log(&self) -> toolcap_attest::MeasurementLog {
+        let mut log = toolcap_attest::MeasurementLog::default();
+        log.push(toolcap_attest::Measurement {
+            pcr: toolcap_attest::PCR_BINARY,
+            label: "binary".to_owned(),
+            digest: self.binary,
+        });
+        log.push(toolcap_attest::Measurement {
+            pcr: toolcap_attest::PCR_CONFIG,
+            label: "config".to_owned(),
+            digest: self.config,
+        });
+        log
+    }
 }
 
 impl Member {
@@ -73,7 +104,7 @@ impl Member {
             parent: parent.map(str::to_owned),
             identity,
             link_key,
-            attestation_key: None,
+            attestation: None,
         }
     }
 }
@@ -165,7 +196,8 @@ impl Membership {
 
 impl Canonical for Membership {
     const TAG: &'static [u8] = b"toolcap/cluster/membership/v1";
-    const VERSION: u16 = 1;
+    // Version 2: a member's attestation reference is a key and two measurements.
+    const VERSION: u16 = 2;
 
     fn encode_body(&self, enc: &mut Encoder) {
         enc.str(&self.cluster)
@@ -178,8 +210,12 @@ impl Canonical for Membership {
                 None => enc.bool(false),
             };
             enc.array(&m.identity.to_bytes()).array(&m.link_key);
-            match &m.attestation_key {
-                Some(k) => enc.bool(true).bytes(k),
+            match &m.attestation {
+                Some(a) => enc
+                    .bool(true)
+                    .bytes(&a.key)
+                    .array(&a.binary)
+                    .array(&a.config),
                 None => enc.bool(false),
             };
         }
@@ -201,8 +237,12 @@ impl Canonical for Membership {
             };
             let identity = VerifyingKey::from_bytes(&dec.array()?)?;
             let link_key = dec.array()?;
-            let attestation_key = if dec.bool()? {
-                Some(dec.bytes()?.to_vec())
+            let attestation = if dec.bool()? {
+                Some(AttestationRef {
+                    key: dec.bytes()?.to_vec(),
+                    binary: dec.array()?,
+                    config: dec.array()?,
+                })
             } else {
                 None
             };
@@ -212,7 +252,7 @@ impl Canonical for Membership {
                 parent,
                 identity,
                 link_key,
-                attestation_key,
+                attestation,
             });
         }
         Ok(Membership {

@@ -22,6 +22,10 @@ use toolcap_fleet::{
     Evidence, FleetConfig, Moments, NodeId, Signed, Summary, aggregate, local_summary,
 };
 
+use crate::attestation::{
+    AttestHandle, AttestMsg, AttestationRecord, PeerCheck, PeerState, fresh_nonce, root_name,
+    sha256,
+};
 use crate::nats::{Delivery, NatsTransport};
 use crate::{ClusterError, FrameKind, Level, Link, LinkKeys, Membership};
 
@@ -38,6 +42,14 @@ pub trait StatsSource: Send + Sync {
 pub trait EvidenceSink: Send + Sync {
     /// Makes one signed evidence record durable; returns its audit index.
     fn record(&self, evidence: &Signed<Evidence>) -> Result<u64, ClusterError>;
+    /// Makes one attestation decision durable (`signature`: the verifier's, by `signer`, over
+    /// the record's canonical bytes under its tag); returns its audit index.
+    fn record_attestation(
+        &self,
+        record: &AttestationRecord,
+        signer: NodeId,
+        signature: &Signature,
+    ) -> Result<u64, ClusterError>;
 }
 
 /// Everything a node needs to run the protocol.
@@ -58,6 +70,11 @@ pub struct NodeLoopConfig {
     /// every coordinate of the mean it reports, so it sends poisoned but validly signed
     /// summaries (a Byzantine node). Zero (the default) is an honest node.
     pub byzantine_shift: f64,
+    /// Admit a child's frames only after its TPM quote verifies against the membership's
+    /// reference (every child must have one).
+    pub require_attestation: bool,
+    /// This node's own attester, to answer its parent's challenges.
+    pub attester: Option<AttestHandle>,
 }
 
 impl std::fmt::Debug for NodeLoopConfig {
@@ -66,6 +83,7 @@ impl std::fmt::Debug for NodeLoopConfig {
             .field("me", &self.me)
             .field("epoch", &self.epoch)
             .field("byzantine_shift", &self.byzantine_shift)
+            .field("require_attestation", &self.require_attestation)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +105,23 @@ pub struct FindingView {
     pub rejected: bool,
     /// The signed evidence's audit index.
     pub audit_index: u64,
+}
+
+/// How a child stands with a node that requires attestation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PeerAttestation {
+    /// `pending` (no valid quote yet), `admitted` or `refused`.
+    pub state: &'static str,
+    /// Why it was refused.
+    pub reason: Option<String>,
+    /// The root of trust of its last valid quote: with swtpm it is software.
+    pub root_of_trust: Option<&'static str>,
+    /// When the last decision was taken (Unix ms).
+    pub decided_unix_ms: Option<u64>,
+    /// The audit index of the signed record of the last decision.
+    pub audit_index: Option<u64>,
+    /// Challenges sent.
+    pub challenges: u64,
 }
 
 /// What a node shows about the cluster (`GET /v1/cluster`).
@@ -116,6 +151,16 @@ pub struct ClusterStatus {
     pub flagged: BTreeSet<String>,
     /// The most recent findings (at most 64).
     pub findings: Vec<FindingView>,
+    /// Whether this node admits children only after a verified quote.
+    pub require_attestation: bool,
+    /// Per child, its attestation (when required).
+    pub attestation: BTreeMap<String, PeerAttestation>,
+    /// Frames refused because their sender is not admitted (no valid quote).
+    pub refused_unattested: u64,
+    /// This node's own attester, if it has one, and its root of trust.
+    pub attester: Option<&'static str>,
+    /// Quotes this node sent in answer to its parent's challenges.
+    pub quotes_sent: u64,
 }
 
 /// Shared handle on a node's status.
@@ -196,6 +241,8 @@ pub struct NodeLoop {
     pending: BTreeMap<u64, Pending>,
     closed_below: u64,
     status: StatusHandle,
+    /// Per child, its attestation check (only when attestation is required).
+    peers: BTreeMap<String, PeerCheck>,
 }
 
 impl std::fmt::Debug for NodeLoop {
@@ -246,10 +293,41 @@ impl NodeLoop {
         )?;
         // A restarted node continues above every sequence number it used before.
         link.set_seq_floor(now_ms().saturating_mul(1000));
+        let mut peers = BTreeMap::new();
+        if cfg.require_attestation {
+            for child in membership.children(&cfg.me) {
+                // Fail closed: a child without a reference could never be admitted.
+                let reference = child.attestation.as_ref().ok_or_else(|| {
+                    ClusterError::Membership(format!(
+                        "require_attestation: child {:?} has no attestation reference in the membership",
+                        child.id
+                    ))
+                })?;
+                peers.insert(child.id.clone(), PeerCheck::new(reference)?);
+            }
+        }
         let status = Arc::new(Mutex::new(ClusterStatus {
             node: cfg.me.clone(),
             level: level.name().to_owned(),
             parent: parent.as_ref().map(|p| p.id.clone()),
+            require_attestation: cfg.require_attestation,
+            attestation: peers
+                .keys()
+                .map(|id| {
+                    (
+                        id.clone(),
+                        PeerAttestation {
+                            state: "pending",
+                            reason: None,
+                            root_of_trust: None,
+                            decided_unix_ms: None,
+                            audit_index: None,
+                            challenges: 0,
+                        },
+                    )
+                })
+                .collect(),
+            attester: cfg.attester.as_ref().map(|a| root_name(a.root_of_trust())),
             ..ClusterStatus::default()
         }));
         Ok(NodeLoop {
@@ -262,6 +340,7 @@ impl NodeLoop {
             pending: BTreeMap::new(),
             closed_below: 0,
             status,
+            peers,
             cfg,
         })
     }
@@ -295,7 +374,8 @@ impl NodeLoop {
             .member(&self.cfg.me)
             .cloned()
             .ok_or_else(|| ClusterError::UnknownNode(self.cfg.me.clone()))?;
-        let mut inbox = if self.children.is_empty() {
+        // A node reads its inbox if it has children, or an attester to answer challenges with.
+        let mut inbox = if self.children.is_empty() && self.cfg.attester.is_none() {
             None
         } else {
             Some(transport.inbox(&me).await?)
@@ -312,7 +392,7 @@ impl NodeLoop {
                         None => std::future::pending().await,
                     }
                 } => match next {
-                    Some(Ok(d)) => self.on_delivery(d).await,
+                    Some(Ok(d)) => self.on_delivery(d, &transport, &*sink).await,
                     Some(Err(_)) => self.refuse(),
                     None => return Err(ClusterError::Transport("inbox closed".into())),
                 },
@@ -320,13 +400,34 @@ impl NodeLoop {
         }
     }
 
-    async fn on_delivery(&mut self, d: Delivery) {
+    async fn on_delivery(
+        &mut self,
+        d: Delivery,
+        transport: &NatsTransport,
+        sink: &dyn EvidenceSink,
+    ) {
         let Ok(opened) = self.link.open(d.frame()) else {
             // Not ours, forged or replayed: nothing to keep, do not ask for it again.
             self.refuse();
             let _ = d.ack().await;
             return;
         };
+        if opened.header.kind == FrameKind::Attestation {
+            self.on_attestation(&opened.header.from, &opened.payload, transport, sink)
+                .await;
+            let _ = d.ack().await;
+            return;
+        }
+        if let Some(peer) = self.peers.get(&opened.header.from)
+            && !peer.admitted(now_ms())
+        {
+            // Attestation is required and this child has no valid quote: its frames are refused.
+            if let Ok(mut s) = self.status.lock() {
+                s.refused_unattested += 1;
+            }
+            let _ = d.ack().await;
+            return;
+        }
         let accepted = (|| {
             if opened.header.kind != FrameKind::Summary {
                 return None;
@@ -366,12 +467,155 @@ impl NodeLoop {
         }
     }
 
+    /// An attestation frame: a challenge from our parent, or a quote from a child.
+    async fn on_attestation(
+        &mut self,
+        from: &str,
+        payload: &[u8],
+        transport: &NatsTransport,
+        sink: &dyn EvidenceSink,
+    ) {
+        let Ok(msg) = AttestMsg::decode(payload) else {
+            self.refuse();
+            return;
+        };
+        match msg {
+            AttestMsg::Challenge { nonce } => {
+                let Some(parent) = self.parent.clone() else {
+                    self.refuse();
+                    return;
+                };
+                if parent.id != from {
+                    self.refuse();
+                    return;
+                }
+                let Some(attester) = self.cfg.attester.clone() else {
+                    // Nothing to answer with: the parent will refuse us, visibly.
+                    return;
+                };
+                let Ok(evidence) = attester.quote(&nonce).await else {
+                    return;
+                };
+                let answer = AttestMsg::Quote { nonce, evidence }.encode();
+                let Ok(frame) = self.link.seal(&parent.id, FrameKind::Attestation, &answer) else {
+                    return;
+                };
+                if transport.send(&parent, frame).await.is_ok()
+                    && let Ok(mut s) = self.status.lock()
+                {
+                    s.quotes_sent += 1;
+                }
+            }
+            AttestMsg::Quote { nonce, evidence } => {
+                let now = now_ms();
+                let Some(peer) = self.peers.get_mut(from) else {
+                    self.refuse();
+                    return;
+                };
+                let Some(outcome) = peer.check(&nonce, &evidence, now) else {
+                    // Not an answer to the outstanding challenge: stale or replayed.
+                    self.refuse();
+                    return;
+                };
+                let (admitted, reason, root) = match &outcome {
+                    Ok(root) => (true, "quote verified".to_owned(), Some(*root)),
+                    Err(e) => (false, e.to_string(), None),
+                };
+                let record = AttestationRecord {
+                    verifier: self.cfg.me.clone(),
+                    subject: from.to_owned(),
+                    admitted,
+                    reason: reason.clone(),
+                    root_of_trust: match root {
+                        None => 0,
+                        Some(toolcap_attest::RootOfTrust::Software) => 1,
+                        Some(toolcap_attest::RootOfTrust::Hardware) => 2,
+                    },
+                    nonce,
+                    quote_digest: sha256(&evidence.attest),
+                    unix_ms: now,
+                };
+                let signature = self
+                    .cfg
+                    .identity
+                    .sign(AttestationRecord::TAG, &record.to_canonical());
+                let index = match sink.record_attestation(&record, self.me, &signature) {
+                    Ok(i) => Some(i),
+                    Err(_) => {
+                        // An admission that cannot be made durable does not stand.
+                        peer.state = PeerState::Refused {
+                            reason: "audit log unavailable".to_owned(),
+                        };
+                        None
+                    }
+                };
+                let state = match &peer.state {
+                    PeerState::Admitted { .. } => "admitted",
+                    PeerState::Refused { .. } => "refused",
+                    PeerState::Pending => "pending",
+                };
+                let reason = match &peer.state {
+                    PeerState::Refused { reason } => Some(reason.clone()),
+                    _ => None,
+                };
+                if let Ok(mut s) = self.status.lock()
+                    && let Some(v) = s.attestation.get_mut(from)
+                {
+                    v.state = state;
+                    v.reason = reason;
+                    v.root_of_trust = root.map(root_name);
+                    v.decided_unix_ms = Some(now);
+                    v.audit_index = index;
+                }
+            }
+        }
+    }
+
+    /// Challenges every child whose admission is missing, refused or due for renewal.
+    async fn challenge_children(&mut self, transport: &NatsTransport) {
+        let now = now_ms();
+        let retry = (2 * self.epoch_ms()).max(1000);
+        let due: Vec<String> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.challenge_due(now, retry))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            let Some(member) = self.cfg.membership.member(&id).cloned() else {
+                continue;
+            };
+            let Ok(nonce) = fresh_nonce() else {
+                return;
+            };
+            let msg = AttestMsg::Challenge { nonce }.encode();
+            let Ok(frame) = self.link.seal(&id, FrameKind::Attestation, &msg) else {
+                continue;
+            };
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.challenge = Some((nonce, now));
+            }
+            if transport.send(&member, frame).await.is_ok()
+                && let Ok(mut s) = self.status.lock()
+                && let Some(v) = s.attestation.get_mut(&id)
+            {
+                v.challenges += 1;
+                if v.state == "admitted" && !self.peers.get(&id).is_some_and(|p| p.admitted(now)) {
+                    v.state = "pending";
+                }
+            }
+        }
+    }
+
     async fn on_tick(
         &mut self,
         transport: &NatsTransport,
         stats: &dyn StatsSource,
         sink: &dyn EvidenceSink,
     ) {
+        if !self.peers.is_empty() {
+            self.challenge_children(transport).await;
+        }
         let current = now_ms() / self.epoch_ms();
         if self.children.is_empty() {
             // A local node reports each finished epoch once.

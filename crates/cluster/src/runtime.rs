@@ -32,10 +32,14 @@ pub fn split_config(text: &str) -> Result<(toolcap_server::Config, Option<Cluste
     let mut table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
     let cluster = match table.remove("cluster") {
         None => None,
-        Some(v) => Some(
-            v.try_into::<ClusterConfig>()
-                .map_err(|e| format!("[cluster]: {e}"))?,
-        ),
+        Some(v) => {
+            let mut c = v
+                .try_into::<ClusterConfig>()
+                .map_err(|e| format!("[cluster]: {e}"))?;
+            // What a TPM-equipped node measures into PCR 23: exactly the bytes it was configured by.
+            c.config_digest = Some(crate::attestation::sha256(text.as_bytes()));
+            Some(c)
+        }
     };
     let config: toolcap_server::Config = toml::Value::Table(table)
         .try_into()
@@ -72,6 +76,22 @@ impl StatsSource for NodeStats {
 pub struct AuditSink(pub Node);
 
 impl EvidenceSink for AuditSink {
+    fn record_attestation(
+        &self,
+        record: &crate::attestation::AttestationRecord,
+        signer: toolcap_fleet::NodeId,
+        signature: &toolcap_crypto::Signature,
+    ) -> Result<u64, ClusterError> {
+        let mut leaf = b"toolcap/cluster/attestation-leaf/v1\0".to_vec();
+        leaf.extend_from_slice(&signer.0.to_be_bytes());
+        leaf.extend_from_slice(&signature.to_bytes());
+        leaf.extend_from_slice(&record.to_canonical());
+        self.0
+            .with_audit(|log| log.append(&leaf))
+            .map_err(|e| ClusterError::Transport(format!("audit: {e}")))?
+            .map_err(|e| ClusterError::Transport(format!("audit: {e}")))
+    }
+
     fn record(&self, e: &Signed<Evidence>) -> Result<u64, ClusterError> {
         let mut leaf = b"toolcap/cluster/evidence-leaf/v1\0".to_vec();
         leaf.extend_from_slice(&e.signer.0.to_be_bytes());

@@ -8,6 +8,10 @@
 //! - `membership.bin`: the authority's 64-byte signature followed by the list's canonical bytes;
 //! - `<id>.identity.key`: the node's Ed25519 identity key (toolcap key file format);
 //! - `<id>.link.key`: the node's 32-byte X25519 link secret (mode 0600).
+//!
+//! [`init_cluster`] also writes every node's configuration file (`<id>.toml`) and, for nodes with
+//! a TPM, pins its attestation key and the digests of the node binary and of that configuration
+//! file in the membership (the reference a verifier checks quotes against).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +21,7 @@ use toolcap_crypto::{Signature, SigningKey, keyfile};
 use toolcap_fleet::FleetConfig;
 
 use crate::node_loop::NodeLoopConfig;
-use crate::{ClusterError, Level, LinkKeys, Member, Membership, SignedMembership};
+use crate::{AttestationRef, ClusterError, Level, LinkKeys, Member, Membership, SignedMembership};
 
 fn io(path: &Path, e: impl std::fmt::Display) -> ClusterError {
     ClusterError::Membership(format!("{}: {e}", path.display()))
@@ -43,19 +47,27 @@ pub fn init(
     cluster: &str,
     shape: &[(&str, Level, Option<&str>)],
 ) -> Result<Membership, ClusterError> {
+    let shape: Vec<(&str, Level, Option<&str>, Option<AttestationRef>)> = shape
+        .iter()
+        .map(|(id, level, parent)| (*id, *level, *parent, None))
+        .collect();
+    generate(dir, cluster, &shape)
+}
+
+fn generate(
+    dir: &Path,
+    cluster: &str,
+    shape: &[(&str, Level, Option<&str>, Option<AttestationRef>)],
+) -> Result<Membership, ClusterError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let authority = SigningKey::generate_os()?;
     let mut members = Vec::new();
-    for (id, level, parent) in shape {
+    for (id, level, parent, attestation) in shape {
         let identity = SigningKey::generate_os()?;
         let link = LinkKeys::generate()?;
-        members.push(Member::new(
-            id,
-            *level,
-            *parent,
-            identity.verifying_key(),
-            link.public(),
-        ));
+        let mut member = Member::new(id, *level, *parent, identity.verifying_key(), link.public());
+        member.attestation = attestation.clone();
+        members.push(member);
         keyfile::write_signing_key(&dir.join(format!("{id}.identity.key")), &identity)?;
         write_secret(&dir.join(format!("{id}.link.key")), &*link.secret())?;
     }
@@ -72,6 +84,148 @@ pub fn init(
     std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
     keyfile::write_signing_key(&dir.join("authority.key"), &authority)?;
     keyfile::write_verifying_key(&dir.join("authority.pub"), &authority.verifying_key())?;
+    Ok(membership)
+}
+
+/// One node of a cluster to set up with [`init_cluster`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Its id.
+    pub id: String,
+    /// Its level.
+    pub level: Level,
+    /// Its parent (none for the global node).
+    pub parent: Option<String>,
+    /// The TCTI of its TPM (`swtpm:host=127.0.0.1,port=2321`): its attestation key is read from
+    /// it and pinned in the membership with the binary's and the config's digests.
+    pub tpm: Option<String>,
+    /// Its listen address.
+    pub listen: std::net::SocketAddr,
+}
+
+/// A whole cluster to set up with [`init_cluster`].
+#[derive(Clone, Debug)]
+pub struct ClusterPlan {
+    /// The cluster's name.
+    pub cluster: String,
+    /// Its nodes.
+    pub nodes: Vec<NodeSpec>,
+    /// The broker every node connects to.
+    pub nats_url: String,
+    /// Epoch length in milliseconds.
+    pub epoch_ms: u64,
+    /// Aggregators admit children only after a verified quote (every non-global node then needs
+    /// a TPM).
+    pub require_attestation: bool,
+    /// SHA-256 of the node binary the attested nodes run (the reference for PCR 16).
+    pub binary_digest: Option<[u8; 32]>,
+    /// Resolves a TPM's attestation key from its TCTI (the `tpm` backend's
+    /// `attestation::swtpm_attestation_key`; injectable so the plan logic needs no TPM).
+    pub attestation_key: fn(&str) -> Result<Vec<u8>, ClusterError>,
+}
+
+/// A TOML basic string (TOML 1.0 §String): quotes, backslashes and control characters escaped.
+fn toml_string(v: &str) -> String {
+    let mut out = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The configuration file of `node` in a cluster set up in `dir` (absolute).
+fn node_config(plan: &ClusterPlan, dir: &Path, node: &NodeSpec) -> String {
+    let q = |p: PathBuf| toml_string(&p.display().to_string());
+    let s = toml_string;
+    let mut text = format!(
+        "# toolcap node {id} of cluster {cluster} (written by toolcap cluster init)
+         listen = {listen}
+data_dir = {data}
+
+[cluster]
+nats_url = {url}
+node = {idq}
+         membership = {membership}
+authority_key = {authority}
+identity_key = {identity}
+         link_key = {link}
+epoch_ms = {epoch}
+",
+        id = node.id,
+        cluster = plan.cluster,
+        listen = s(&node.listen.to_string()),
+        data = q(dir.join("data").join(&node.id)),
+        url = s(&plan.nats_url),
+        idq = s(&node.id),
+        membership = q(dir.join("membership.bin")),
+        authority = q(dir.join("authority.pub")),
+        identity = q(dir.join(format!("{}.identity.key", node.id))),
+        link = q(dir.join(format!("{}.link.key", node.id))),
+        epoch = plan.epoch_ms,
+    );
+    if let Some(tpm) = &node.tpm {
+        text.push_str(&format!(
+            "tpm = {}
+",
+            s(tpm)
+        ));
+    }
+    if plan.require_attestation && node.level != Level::Local {
+        text.push_str(
+            "require_attestation = true
+",
+        );
+    }
+    text
+}
+
+/// Sets a whole cluster up in `dir`: every node's keys, its configuration file `<id>.toml`, and
+/// the signed membership, which pins each TPM-equipped node's attestation key and the digests of
+/// the node binary and of its configuration file. Returns the membership.
+pub fn init_cluster(dir: &Path, plan: &ClusterPlan) -> Result<Membership, ClusterError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| io(dir, e))?;
+    let mut shape = Vec::new();
+    let mut configs = Vec::new();
+    for node in &plan.nodes {
+        if plan.require_attestation && node.level != Level::Global && node.tpm.is_none() {
+            return Err(ClusterError::Membership(format!(
+                "require_attestation: node {:?} has no TPM",
+                node.id
+            )));
+        }
+        let text = node_config(plan, &dir, node);
+        let attestation = match &node.tpm {
+            None => None,
+            Some(tcti) => {
+                let binary = plan.binary_digest.ok_or_else(|| {
+                    ClusterError::Membership("attestation needs the node binary's digest".into())
+                })?;
+                Some(AttestationRef {
+                    key: (plan.attestation_key)(tcti)?,
+                    binary,
+                    config: crate::attestation::sha256(text.as_bytes()),
+                })
+            }
+        };
+        shape.push((
+            node.id.as_str(),
+            node.level,
+            node.parent.as_deref(),
+            attestation,
+        ));
+        configs.push((dir.join(format!("{}.toml", node.id)), text));
+    }
+    let membership = generate(&dir, &plan.cluster, &shape)?;
+    for (path, text) in configs {
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
     Ok(membership)
 }
 
@@ -145,6 +299,15 @@ pub struct ClusterConfig {
     /// much (poisoned but validly signed summaries). Zero, the default, is an honest node.
     #[serde(default)]
     pub byzantine_shift: f64,
+    /// The TCTI of this node's TPM (`swtpm:host=127.0.0.1,port=2321`): the node measures its
+    /// binary and this configuration file into PCRs 16 and 23 at start and answers its parent's
+    /// challenges with quotes. Needs the `tpm` build feature.
+    #[serde(default)]
+    pub tpm: Option<String>,
+    /// SHA-256 of the configuration file this section was read from ([`crate::runtime::split_config`]
+    /// sets it): what the node measures into PCR 23.
+    #[serde(skip)]
+    pub config_digest: Option<[u8; 32]>,
 }
 
 /// The dimension of the per-agent statistics the node reports.
@@ -157,13 +320,6 @@ impl ClusterConfig {
         if !(100..=3_600_000).contains(&self.epoch_ms) {
             return Err(ClusterError::Membership(
                 "epoch_ms must be in 100..=3600000".into(),
-            ));
-        }
-        if self.require_attestation {
-            // Fail closed: quotes are not yet exchanged over the cluster link, so no peer could
-            // ever satisfy the requirement.
-            return Err(ClusterError::Membership(
-                "require_attestation: peer quotes are not exchanged by this version".into(),
             ));
         }
         let membership = read_membership(&self.membership, &self.authority_key)?;
@@ -183,8 +339,44 @@ impl ClusterConfig {
             epoch: Duration::from_millis(self.epoch_ms),
             fleet,
             byzantine_shift: self.byzantine_shift,
+            require_attestation: self.require_attestation,
+            attester: self.attester()?,
         })
     }
+
+    /// This node's attester: none without `tpm`; otherwise a TPM measured with the running
+    /// binary and the configuration file (fails closed if either cannot be measured).
+    fn attester(&self) -> Result<Option<crate::attestation::AttestHandle>, ClusterError> {
+        let Some(tcti) = &self.tpm else {
+            return Ok(None);
+        };
+        let config = self.config_digest.ok_or_else(|| {
+            ClusterError::Membership("tpm: the configuration file's digest is unknown".into())
+        })?;
+        let exe = std::env::current_exe().map_err(|e| io(Path::new("current_exe"), e))?;
+        let binary = crate::attestation::sha256_file(&exe)?;
+        spawn_attester(tcti, binary, config).map(Some)
+    }
+}
+
+#[cfg(feature = "tpm")]
+fn spawn_attester(
+    tcti: &str,
+    binary: [u8; 32],
+    config: [u8; 32],
+) -> Result<crate::attestation::AttestHandle, ClusterError> {
+    crate::attestation::spawn_swtpm(tcti, binary, config)
+}
+
+#[cfg(not(feature = "tpm"))]
+fn spawn_attester(
+    _tcti: &str,
+    _binary: [u8; 32],
+    _config: [u8; 32],
+) -> Result<crate::attestation::AttestHandle, ClusterError> {
+    Err(ClusterError::Membership(
+        "tpm: this build has no TPM support (build with the `tpm` feature)".into(),
+    ))
 }
 
 #[cfg(test)]
@@ -221,10 +413,22 @@ mod tests {
             "r1's key is not l1's"
         );
         let attest = ClusterConfig {
+            identity_key: dir.join("r1.identity.key"),
+            link_key: dir.join("r1.link.key"),
+            node: "r1".into(),
             require_attestation: true,
             ..cfg.clone()
         };
-        assert!(attest.load().is_err(), "fails closed");
+        let e = NodeLoop::new(attest.load().unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("no attestation reference"),
+            "fails closed without a reference for l1: {e}"
+        );
+        let tpm = ClusterConfig {
+            tpm: Some("swtpm:host=127.0.0.1,port=1".into()),
+            ..cfg.clone()
+        };
+        assert!(tpm.load().is_err(), "no config digest, or no TPM there");
 
         let path = dir.join("membership.bin");
         let mut bytes = std::fs::read(&path).unwrap();

@@ -366,6 +366,14 @@ mod protocol {
             v.push(e.clone());
             Ok(v.len() as u64 - 1)
         }
+        fn record_attestation(
+            &self,
+            _: &toolcap_cluster::attestation::AttestationRecord,
+            _: toolcap_fleet::NodeId,
+            _: &toolcap_crypto::Signature,
+        ) -> Result<u64, ClusterError> {
+            panic!("no attestation in this cluster")
+        }
     }
 
     struct Spec {
@@ -425,6 +433,8 @@ mod protocol {
             epoch: Duration::from_millis(400),
             fleet: FleetConfig::new(2, -10.0, 10.0).unwrap(),
             byzantine_shift: if s.id == "l13" { 4.0 } else { 0.0 },
+            require_attestation: false,
+            attester: None,
         };
         let node = NodeLoop::new(cfg).unwrap();
         let status = node.status();

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod check;
+pub(crate) mod cluster;
 pub(crate) mod demo;
 pub(crate) mod descriptor;
 pub(crate) mod eval;
