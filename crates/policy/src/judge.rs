@@ -762,6 +762,10 @@ fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 C_PRIV | C_SHELL,
                 "a shell started with -p keeps set-uid privileges",
             );
+        } else if is_shell(name) && c.args().any(|a| a == "-i") {
+            // Connected to the network (a `/dev/tcp` redirection, a pipe to nc) it is a
+            // reverse shell and denied by those rules; on its own it is a look.
+            j.ask("shell.interactive", C_SHELL, "starts an interactive shell");
         }
     }
     if c.privileged {
@@ -1073,8 +1077,21 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "terraform" | "tofu" | "terragrunt" => {
             let destroy = c.args().any(|a| a == "destroy")
                 || (c.args().any(|a| a == "apply") && c.args().any(|a| a == "-destroy"));
+            let targeted = c
+                .args()
+                .any(|a| a.starts_with("-target") || a.starts_with("--target"));
             if destroy {
-                if c.args()
+                if !targeted {
+                    j.hit_alt(
+                        "terraform.destroy",
+                        Decision::Deny,
+                        Risk::Critical,
+                        C_DESTRUCTIVE,
+                        "destroys all the managed infrastructure",
+                        "terraform plan -destroy, then destroy with -target what you mean",
+                    );
+                } else if c
+                    .args()
                     .any(|a| a == "-auto-approve" || a == "--auto-approve")
                 {
                     j.deny(
@@ -1248,6 +1265,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 sed_rules(c, j);
             }
         }
+        "grep" | "egrep" | "fgrep" | "rg" | "ag" | "ack" | "git-grep" => secret_search(c, name, j),
         "curl" | "wget" => http_rules(c, name, j),
         "nc" | "ncat" | "netcat" | "nc.traditional" | "nc.openbsd" | "cryptcat" | "pwncat" => {
             if c.args().any(|a| {
@@ -1522,9 +1540,46 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 j.deny("db.drop", C_DESTRUCTIVE, "drops or empties database tables");
             }
         }
-        "aws" | "gcloud" | "az" | "gsutil" | "gh" | "helm" | "pulumi" | "doctl" | "flyctl"
-        | "heroku" | "vercel" | "firebase" | "npm" | "oci" | "linode-cli" | "hcloud" | "s3cmd"
-        | "rclone" => {
+        "helm"
+            if c.args()
+                .any(|a| matches!(a, "uninstall" | "delete" | "del" | "un")) =>
+        {
+            // One release in a preview or dev namespace is ordinary work; a production or
+            // system namespace (or release) is not.
+            let prod = c.args().any(|a| {
+                let a = a.strip_prefix("--namespace=").unwrap_or(a);
+                a.contains("prod") || matches!(a, "kube-system" | "default" | "live")
+            });
+            if prod {
+                j.deny(
+                    "helm.uninstall-production",
+                    C_DESTRUCTIVE | Capabilities::NETWORK_ACCESS,
+                    "removes a production or system release and its resources",
+                );
+            } else {
+                j.hit_alt(
+                    "helm.uninstall",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE | Capabilities::NETWORK_ACCESS,
+                    "removes a release and its resources",
+                    "helm uninstall --dry-run (see what would go)",
+                );
+            }
+        }
+        "pulumi"
+            if c.args().any(|a| a == "destroy")
+                && c.args()
+                    .any(|a| a == "--target" || a == "-t" || a.starts_with("--target=")) =>
+        {
+            j.ask(
+                "pulumi.destroy-target",
+                C_DESTRUCTIVE | Capabilities::NETWORK_ACCESS,
+                "destroys the named resources of a stack",
+            );
+        }
+        "aws" | "gcloud" | "az" | "gsutil" | "gh" | "pulumi" | "doctl" | "flyctl" | "heroku"
+        | "vercel" | "firebase" | "npm" | "oci" | "linode-cli" | "hcloud" | "s3cmd" | "rclone" => {
             let verb = c.args().any(|a| {
                 a.starts_with("delete")
                     || a.starts_with("terminate")
@@ -1556,7 +1611,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                         | "-m"
                 )
             });
-            if verb && (forced || matches!(name, "helm" | "aws" | "gcloud" | "az" | "pulumi")) {
+            if verb && (forced || matches!(name, "aws" | "gcloud" | "az" | "pulumi")) {
                 j.deny(
                     "cloud.delete",
                     C_DESTRUCTIVE | Capabilities::NETWORK_ACCESS,
@@ -1679,6 +1734,72 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             );
         }
         "source" | "." => {}
+        _ => {}
+    }
+}
+
+/// Words a search for secrets looks for.
+pub(crate) fn secret_words(pattern: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "api-key",
+        "access_key",
+        "private key",
+        "private_key",
+        "credential",
+        "begin rsa",
+        "begin openssh",
+    ]
+    .iter()
+    .any(|w| p.contains(w))
+}
+
+/// `grep -r PASSWORD /home`: hunting for secrets through homes, the root or system trees.
+fn secret_search(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let recursive = matches!(name, "rg" | "ag" | "ack")
+        || has_short(c, 'r')
+        || has_short(c, 'R')
+        || has_arg(c, &["--recursive", "--dereference-recursive"]);
+    if !recursive {
+        return;
+    }
+    let mut pattern_given = false;
+    let mut secret = false;
+    let mut it = c.args();
+    while let Some(a) = it.next() {
+        if a == "-e" || a == "--regexp" {
+            pattern_given = true;
+            secret |= it.next().is_some_and(secret_words);
+        } else if let Some(p) = a.strip_prefix("--regexp=") {
+            pattern_given = true;
+            secret |= secret_words(p);
+        }
+    }
+    let mut ops = operands(c);
+    if !pattern_given {
+        secret |= ops.next().is_some_and(|w| secret_words(&w.text));
+    }
+    if !secret {
+        return;
+    }
+    let worst = ops.map(|w| paths::target(&w.text, w.dynamic)).max();
+    match worst {
+        Some(Target::Root | Target::Home | Target::System) => j.deny(
+            "read.secret-search",
+            C_READ,
+            "searches homes, the root or system files for passwords, tokens or keys",
+        ),
+        Some(Target::Data | Target::Elsewhere | Target::Dynamic) => j.ask(
+            "read.secret-search",
+            C_READ,
+            "searches files outside the project for passwords, tokens or keys",
+        ),
         _ => {}
     }
 }
@@ -2092,16 +2213,71 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
                 );
             }
         }
-        "checkout" | "restore"
-            if rest.iter().any(|a| *a == "." || *a == "--")
-                && !rest.iter().any(|a| *a == "-b" || *a == "-B") =>
-        {
-            j.ask("git.discard", C_DESTRUCTIVE, "discards uncommitted changes")
+        "checkout" | "restore" => {
+            let staged_only = sub == "restore"
+                && rest.iter().any(|a| *a == "--staged" || *a == "-S")
+                && !rest.iter().any(|a| *a == "--worktree" || *a == "-W");
+            let new_branch = rest
+                .iter()
+                .any(|a| matches!(*a, "-b" | "-B" | "--orphan" | "-c" | "-C"));
+            let everything = rest
+                .iter()
+                .any(|a| matches!(*a, "." | "./" | "*" | ":/" | ":/*" | ":/." | "./*"));
+            if staged_only {
+                // `git restore --staged .` only unstages: the working tree is kept.
+                j.relax("git.unstage", Decision::Allow, Risk::Low);
+            } else if new_branch {
+            } else if everything {
+                j.hit_alt(
+                    "git.discard-all",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_DESTRUCTIVE,
+                    "discards every uncommitted change in the working tree for good",
+                    "git stash (keeps the changes recoverable)",
+                );
+            } else if rest.contains(&"--") {
+                j.ask("git.discard", C_DESTRUCTIVE, "discards uncommitted changes");
+            }
         }
-        "branch" if rest.contains(&"-D") => j.ask(
-            "git.branch-delete",
+        "branch" => {
+            let force_delete = rest.iter().any(|a| {
+                *a == "-D" || (a.starts_with('-') && !a.starts_with("--") && a.contains('D'))
+            }) || (rest.iter().any(|a| *a == "-d" || *a == "--delete")
+                && rest.iter().any(|a| *a == "-f" || *a == "--force"));
+            let deletes = force_delete || rest.iter().any(|a| *a == "-d" || *a == "--delete");
+            let protected = deletes
+                && rest
+                    .iter()
+                    .filter(|a| !a.starts_with('-'))
+                    .any(|b| protected_branch(b));
+            if protected {
+                j.hit_alt(
+                    "git.branch-delete-protected",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_DESTRUCTIVE,
+                    "deletes a main, release or production branch",
+                    "delete only your own topic branches",
+                );
+            } else if force_delete {
+                j.hit_alt(
+                    "git.branch-delete",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes a branch that may not be merged",
+                    "git branch -d (refuses to delete unmerged work)",
+                );
+            }
+        }
+        "stash" if rest.first() == Some(&"clear") => j.hit_alt(
+            "git.stash-clear",
+            Decision::Ask,
+            Risk::High,
             C_DESTRUCTIVE,
-            "deletes a branch that may not be merged",
+            "drops every stash (recoverable only by hand from dangling commits)",
+            "git stash drop stash@{N} for the one you mean",
         ),
         "filter-branch" | "filter-repo" => j.ask(
             "git.rewrite-history",
@@ -2109,7 +2285,20 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
             "rewrites the repository history",
         ),
         "reflog" if rest.contains(&"expire") => {
-            j.ask("git.reflog-expire", C_DESTRUCTIVE, "drops recovery points")
+            let now = rest.iter().any(|a| {
+                a.strip_prefix("--expire=")
+                    .or_else(|| a.strip_prefix("--expire-unreachable="))
+                    .is_some_and(|v| matches!(v, "now" | "all" | "0" | "-1"))
+            });
+            if now && rest.contains(&"--all") {
+                j.deny(
+                    "git.reflog-expire-all",
+                    C_DESTRUCTIVE,
+                    "drops every recovery point of every branch at once",
+                );
+            } else {
+                j.ask("git.reflog-expire", C_DESTRUCTIVE, "drops recovery points");
+            }
         }
         "gc" if rest.iter().any(|a| a.starts_with("--prune=now")) => j.ask(
             "git.reflog-expire",
@@ -2149,6 +2338,16 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
         }
         _ => {}
     }
+}
+
+/// Branches whose loss hurts everyone: the main line, release and production branches.
+fn protected_branch(b: &str) -> bool {
+    let b = b.strip_prefix("origin/").unwrap_or(b);
+    matches!(
+        b,
+        "main" | "master" | "trunk" | "develop" | "development" | "production" | "prod" | "stable"
+    ) || b.starts_with("release")
+        || b.starts_with("hotfix/")
 }
 
 fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
@@ -2306,10 +2505,18 @@ fn service_rules(c: &SimpleCommand, j: &mut Judged) {
         return;
     }
     let security = args.iter().any(|a| {
-        let s = a.trim_end_matches(".service");
+        let s = a.trim_end_matches(".service").trim_end_matches(".socket");
         matches!(
             s,
-            "auditd"
+            "sshd"
+                | "ssh"
+                | "openssh-server"
+                | "openssh"
+                | "dropbear"
+                | "networking"
+                | "NetworkManager"
+                | "systemd-networkd"
+                | "auditd"
                 | "firewalld"
                 | "ufw"
                 | "apparmor"
@@ -2340,7 +2547,7 @@ fn service_rules(c: &SimpleCommand, j: &mut Judged) {
         j.deny(
             "service.stop-security",
             C_SYS,
-            "stops a security or logging service",
+            "stops a security, logging or remote-access service (sshd, firewall, auditd)",
         );
     } else {
         j.ask("service.stop", C_SYS, "stops or disables a service");

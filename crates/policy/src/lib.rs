@@ -454,7 +454,9 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                 risk: Risk::Critical,
                 caps,
                 reason,
-                alternative: Some("download to a file, read it, then run it"),
+                alternative: rule
+                    .starts_with("download.")
+                    .then_some("download to a file, read it, then run it"),
             });
         }
     };
@@ -553,6 +555,55 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             );
         }
     }
+    fork_bomb(a, parts);
+    downloaded_then_run(a, parts);
+    for &(x, y) in &a.pipes {
+        // `env | grep -i token`: the environment searched for secrets.
+        if matches!(name(x), "env" | "printenv" | "set" | "export" | "declare")
+            && a.commands.get(x).is_some_and(|c| c.argv.len() <= 2)
+            && matches!(name(y), "grep" | "egrep" | "fgrep" | "rg" | "awk" | "sed")
+            && a.commands
+                .get(y)
+                .is_some_and(|c| c.args().any(judge::secret_words))
+            && let Some(j) = parts.get_mut(y)
+        {
+            j.findings.push(Finding {
+                rule: "read.env-secrets",
+                decision: Decision::Deny,
+                risk: Risk::Critical,
+                caps: Capabilities::READS_SENSITIVE,
+                reason: "searches the environment for secrets (tokens, passwords, keys)",
+                alternative: Some("print the one non-secret variable you need"),
+            });
+        }
+    }
+    // `git reflog expire ... && git gc --prune=now`: the recovery points go, then the objects.
+    let reflog = (0..n).find(|&i| {
+        name(i) == "git"
+            && a.commands
+                .get(i)
+                .is_some_and(|c| c.args().any(|x| x == "reflog") && c.args().any(|x| x == "expire"))
+    });
+    if let Some(r) = reflog {
+        for i in r + 1..n {
+            let prune = name(i) == "git"
+                && a.commands.get(i).is_some_and(|c| {
+                    c.args().any(|x| x == "gc")
+                        && c.args()
+                            .any(|x| matches!(x, "--prune=now" | "--prune=all" | "--aggressive"))
+                });
+            if prune && let Some(j) = parts.get_mut(i) {
+                j.findings.push(Finding {
+                    rule: "git.destroy-recovery",
+                    decision: Decision::Deny,
+                    risk: Risk::Critical,
+                    caps: Capabilities::DESTRUCTIVE,
+                    reason: "expires the reflog and prunes: lost commits cannot be recovered",
+                    alternative: None,
+                });
+            }
+        }
+    }
     // mkfifo plus a network client plus a shell: the classic named-pipe reverse shell.
     let has = |f: &dyn Fn(&str) -> bool| (0..n).any(|i| f(name(i)));
     if has(&|s| s == "mkfifo" || s == "mknod") && has(&judge::is_netcat) && has(&judge::is_shell) {
@@ -566,6 +617,210 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                     Capabilities::SPAWNS_SHELL | Capabilities::NETWORK_ACCESS,
                 );
             }
+        }
+    }
+}
+
+/// `:(){ :|:& };:` and its renamed forms: a name that is not a real program, piped into itself
+/// with no arguments, and called again (the function body's two calls and the call that starts it).
+fn fork_bomb(a: &Analysis, parts: &mut [Judged]) {
+    for &(x, y) in &a.pipes {
+        let (Some(cx), Some(cy)) = (a.commands.get(x), a.commands.get(y)) else {
+            continue;
+        };
+        let (Some(nx), Some(ny)) = (cx.static_name(), cy.static_name()) else {
+            continue;
+        };
+        if nx != ny || nx.is_empty() || cx.argv.len() > 1 || cy.argv.len() > 1 {
+            continue;
+        }
+        if nx != ":" && toolcap_catalog::lookup(nx).is_some() {
+            continue;
+        }
+        let calls: Vec<usize> = (0..a.commands.len())
+            .filter(|&i| a.commands.get(i).and_then(|c| c.static_name()) == Some(nx))
+            .collect();
+        if calls.len() < 3 {
+            continue;
+        }
+        for i in calls {
+            if let Some(j) = parts.get_mut(i) {
+                j.findings.push(Finding {
+                    rule: "process.fork-bomb",
+                    decision: Decision::Deny,
+                    risk: Risk::Critical,
+                    caps: Capabilities::PROCESS_CONTROL | Capabilities::DESTRUCTIVE,
+                    reason: "a function that pipes into itself: a fork bomb exhausts the machine",
+                    alternative: None,
+                });
+            }
+        }
+        return;
+    }
+}
+
+/// The files (or, for `git clone`, directories) a download command writes.
+fn downloaded_paths(c: &SimpleCommand, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let argv: Vec<&str> = c.args().collect();
+    let urls = || {
+        argv.iter()
+            .filter(|a| a.contains("://") || (a.contains(':') && !a.starts_with('-')))
+            .filter_map(|a| a.split(['?', '#']).next())
+            .map(|u| toolcap_shell::basename(u.trim_end_matches('/')).to_owned())
+            .filter(|b| !b.is_empty() && !b.contains(':'))
+    };
+    match name {
+        "curl" | "wget" | "aria2c" | "axel" | "http" | "xh" | "fetch" | "lwp-download" => {
+            let mut dir = String::new();
+            let mut named = false;
+            let mut remote_name = name != "curl";
+            for (i, a) in argv.iter().enumerate() {
+                let next = argv.get(i + 1).copied().unwrap_or("");
+                let short = a.starts_with('-') && !a.starts_with("--");
+                let out_letter = if name == "curl" || name == "aria2c" {
+                    'o'
+                } else {
+                    'O'
+                };
+                if (short && a.ends_with(out_letter))
+                    || matches!(*a, "--output" | "--output-document" | "--out")
+                {
+                    if next != "-" && !next.is_empty() {
+                        out.push(next.to_owned());
+                    }
+                    named = true;
+                } else if let Some(f) = a
+                    .strip_prefix("--output=")
+                    .or_else(|| a.strip_prefix("--output-document="))
+                    .or_else(|| a.strip_prefix("--out="))
+                {
+                    out.push(f.to_owned());
+                    named = true;
+                } else if short && name == "wget" && a.len() > 2 && a[1..].starts_with('O') {
+                    if &a[2..] != "-" {
+                        out.push(a[2..].to_owned());
+                    }
+                    named = true;
+                }
+                if name == "curl" && short && a.contains('O') {
+                    remote_name = true;
+                }
+                if *a == "--remote-name" || *a == "--remote-name-all" {
+                    remote_name = true;
+                }
+                if (*a == "-P" || *a == "--directory-prefix" || (name == "aria2c" && *a == "-d"))
+                    && !next.is_empty()
+                {
+                    dir = format!("{}/", next.trim_end_matches('/'));
+                }
+            }
+            if !dir.is_empty() {
+                for o in &mut out {
+                    if !o.starts_with('/') {
+                        *o = format!("{dir}{o}");
+                    }
+                }
+            }
+            if remote_name && !named {
+                out.extend(urls().map(|b| format!("{dir}{b}")));
+            }
+        }
+        "scp" | "rsync" | "sftp" => {
+            let ops: Vec<&str> = argv
+                .iter()
+                .copied()
+                .filter(|a| !a.starts_with('-'))
+                .collect();
+            if let [.., src, dst] = ops.as_slice()
+                && src.contains(':')
+                && !dst.contains(':')
+            {
+                if dst.ends_with('/') || *dst == "." {
+                    let b = toolcap_shell::basename(src.rsplit(':').next().unwrap_or(src));
+                    out.push(format!("{}/{b}", dst.trim_end_matches('/')));
+                } else {
+                    out.push((*dst).to_owned());
+                }
+            }
+        }
+        "tftp" => {
+            if let Some(i) = argv.iter().position(|a| *a == "get")
+                && let Some(f) = argv.get(i + 2).or(argv.get(i + 1))
+            {
+                out.push((*f).to_owned());
+            }
+        }
+        "git" if argv.contains(&"clone") => {
+            let ops: Vec<&str> = argv
+                .iter()
+                .copied()
+                .skip_while(|a| *a != "clone")
+                .skip(1)
+                .filter(|a| !a.starts_with('-'))
+                .collect();
+            match ops.as_slice() {
+                [_, dir, ..] => out.push((*dir).to_owned()),
+                [url] => out.push(
+                    toolcap_shell::basename(url.trim_end_matches('/'))
+                        .trim_end_matches(".git")
+                        .to_owned(),
+                ),
+                [] => {}
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// True when running `run` runs the downloaded `got` (the same path, the same file name when one
+/// of them is relative, or a file inside a cloned directory).
+fn same_file(got: &str, run: &str) -> bool {
+    let got = got.strip_prefix("./").unwrap_or(got);
+    let run = run.strip_prefix("./").unwrap_or(run);
+    if got.is_empty() || run.is_empty() {
+        return false;
+    }
+    got == run
+        || ((!got.starts_with('/') || !run.starts_with('/'))
+            && toolcap_shell::basename(got) == toolcap_shell::basename(run)
+            && !toolcap_shell::basename(got).is_empty())
+        || run.strip_prefix(got).is_some_and(|r| r.starts_with('/'))
+}
+
+/// `curl -o /tmp/x.sh URL && sh /tmp/x.sh`, `wget URL -O x; chmod +x x; ./x`: a file the line
+/// downloads is run later on the same line.
+fn downloaded_then_run(a: &Analysis, parts: &mut [Judged]) {
+    let mut got: Vec<String> = Vec::new();
+    for (i, c) in a.commands.iter().enumerate() {
+        let Some(name) = c.static_name() else {
+            continue;
+        };
+        if !got.is_empty() {
+            // The program run: the command word itself, or a script operand of a shell or
+            // interpreter (`sh x.sh`, `python3 p.py`, `. ./env.sh`).
+            let word = c.argv.first().map_or("", |w| w.text.as_str());
+            let direct = word.contains('/') && got.iter().any(|g| same_file(g, word));
+            let script = judge::reads_program(c, name)
+                && c.args()
+                    .find(|x| !x.starts_with('-'))
+                    .is_some_and(|f| got.iter().any(|g| same_file(g, f)));
+            if (direct || script)
+                && let Some(j) = parts.get_mut(i)
+            {
+                j.findings.push(Finding {
+                    rule: "download.run-file",
+                    decision: Decision::Deny,
+                    risk: Risk::Critical,
+                    caps: Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+                    reason: "runs a file that the same line downloaded",
+                    alternative: Some("download to a file, read it, then run it"),
+                });
+            }
+        }
+        if judge::is_downloader(name) || name == "tftp" {
+            got.extend(downloaded_paths(c, name));
         }
     }
 }

@@ -104,9 +104,10 @@ pub(crate) fn outside_project(p: &str) -> bool {
 
 /// True for a path in a scratch directory (`/tmp`, `/var/tmp`, `/dev/shm`).
 pub(crate) fn scratch(p: &str) -> bool {
-    ["/tmp/", "/var/tmp/", "/dev/shm/", "~/tmp/"]
-        .iter()
-        .any(|d| p.starts_with(d))
+    !p.contains("/..")
+        && ["/tmp/", "/var/tmp/", "/dev/shm/", "~/tmp/"]
+            .iter()
+            .any(|d| p.starts_with(d))
 }
 
 /// Private-key and credential file names, wherever they are.
