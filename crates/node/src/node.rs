@@ -4,14 +4,22 @@
 //! durable is the order in which they are applied (replay after a restart reproduces the state
 //! exactly: the monitor is deterministic):
 //!
-//! 1. the HTTP handler parses and validates the whole batch (nothing is applied on error);
-//! 2. the writer takes every batch waiting, commits them in one redb transaction (group commit);
-//! 3. it applies them in sequence order: a decision per event from the command engine, the
-//!    behavioural monitor per agent, alerts;
-//! 4. it appends every decision and alert to the audit log (one durable group append);
-//! 5. only then are the requests acknowledged.
+//! 1. the HTTP handler parses and validates the whole batch (nothing is applied on error), and
+//!    on its own thread judges every event with the command engine and encodes the batch for
+//!    the journal and the decisions for the audit log (so many connections do this in parallel);
+//! 2. the writer takes every batch waiting (group commit) and numbers their events;
+//! 3. it applies them in sequence order: the behavioural monitor per agent, alerts;
+//! 4. it writes the group to the journal (one redb transaction, one row per batch) and every
+//!    decision and alert to the audit log (one durable group append) at the same time, on two
+//!    threads, so the two `fsync`s overlap;
+//! 5. only when both are durable are the requests acknowledged.
+//!
+//! A crash can leave one group in one of the two stores only. On open the node compares them:
+//! journalled events whose decisions are missing from the audit log are audited then, and
+//! sequence numbers the audit log already holds are not reused (see
+//! `docs/decisions/0093-audit-tiles.md`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -22,7 +30,7 @@ use toolcap_policy::{Access, Decision, Engine, Verdict};
 
 use crate::NodeError;
 use crate::event::{Action, Event};
-use crate::store::Store;
+use crate::store::{Store, encode};
 
 /// Settings of the node runtime.
 #[derive(Clone, Debug)]
@@ -137,7 +145,7 @@ struct AgentState {
 
 /// Everything readers see; the writer holds the lock only while applying a group.
 struct State {
-    agents: BTreeMap<String, AgentState>,
+    agents: HashMap<String, AgentState>,
     alerts: VecDeque<AlertRecord>,
     metrics: Metrics,
     next_alert: u64,
@@ -159,6 +167,12 @@ struct Job {
     /// The engine's verdict on each event, judged by the caller's thread so that many
     /// connections judge in parallel and the single writer only commits.
     verdicts: Vec<Verdict>,
+    /// The batch in the journal's encoding.
+    journal: Vec<u8>,
+    /// Each event's decision leaf without its `type` and `seq` (see [`decision_body`]), one
+    /// after the other; `ends[i]` is where event `i`'s ends.
+    bodies: Vec<u8>,
+    ends: Vec<usize>,
     reply: mpsc::Sender<Result<Receipt, NodeError>>,
 }
 
@@ -275,19 +289,49 @@ impl Node {
         let monitor = Monitor::new(bcfg, Population::new(), cfg.alert_threshold)
             .map_err(|e| NodeError::Config(e.to_string()))?;
         let mut state = State {
-            agents: BTreeMap::new(),
+            agents: HashMap::new(),
             alerts: VecDeque::new(),
             metrics: Metrics::default(),
             next_alert: 0,
             monitor,
         };
-        // Rebuild from the journal. Decisions and alerts of these events are already in the audit
-        // log, so replay only rebuilds the in-memory state.
+        let mut store = store;
+        let mut audit = audit;
+        // Rebuild from the journal. The decisions and alerts of these events are in the audit
+        // log, except for a group that a crash caught between the two: those are audited now.
+        let audited = last_audited_seq(&audit).map_err(|e| NodeError::Audit(e.to_string()))?;
+        let mut leaves = Leaves::default();
+        let mut body = Vec::new();
+        let base = audit.size();
         store.replay(|seq, event| {
             let verdict = judge(&engine, &event);
-            apply(&cfg, &mut state, seq, &event, &verdict);
+            let alerts = apply(&cfg, &mut state, seq, &event, &verdict);
+            if audited.is_none_or(|a| seq > a) {
+                body.clear();
+                decision_body(&event, &verdict, &mut body);
+                leaves.decision(seq, &body);
+                for mut alert in alerts {
+                    alert.audit_index = Some(base + leaves.len() as u64);
+                    leaves.alert(&alert);
+                    remember(&cfg, &mut state, alert);
+                }
+            } else {
+                for mut alert in alerts {
+                    // Its leaf is the one appended for it then; the index is not needed again.
+                    alert.audit_index = None;
+                    remember(&cfg, &mut state, alert);
+                }
+            }
             Ok(())
         })?;
+        if !leaves.is_empty() {
+            audit
+                .append_batch(&leaves.slices())
+                .map_err(|e| NodeError::Audit(e.to_string()))?;
+        }
+        if let Some(a) = audited {
+            store.skip_to(a + 1);
+        }
         state.metrics.audit_leaves = audit.size();
         let (tx, rx) = mpsc::channel::<Job>();
         let (alerts_tx, _) = tokio::sync::broadcast::channel(1024);
@@ -330,10 +374,17 @@ impl Node {
     /// Makes a validated batch durable, applies it, and returns once both are done.
     /// Blocking: call it from a blocking context (`tokio::task::spawn_blocking`).
     pub fn ingest(&self, events: Vec<Event>) -> Result<Receipt, NodeError> {
-        let verdicts = events
+        let verdicts: Vec<Verdict> = events
             .iter()
             .map(|e| judge(&self.inner.engine, e))
             .collect();
+        let journal = encode(&events);
+        let mut bodies = Vec::with_capacity(events.len() * 160);
+        let mut ends = Vec::with_capacity(events.len());
+        for (e, v) in events.iter().zip(&verdicts) {
+            decision_body(e, v, &mut bodies);
+            ends.push(bodies.len());
+        }
         let (reply, rx) = mpsc::channel();
         self.control
             .jobs
@@ -344,6 +395,9 @@ impl Node {
             .send(Job {
                 events,
                 verdicts,
+                journal,
+                bodies,
+                ends,
                 reply,
             })
             .map_err(|_| NodeError::Internal("the writer has stopped".to_owned()))?;
@@ -361,6 +415,16 @@ impl Node {
             .agents
             .get(id)
             .map(|a| a.summary.clone()))
+    }
+
+    /// Every agent the node holds a profile for (rebuilt from the journal on open, so a
+    /// restarted node lists them before new events arrive), sorted by id.
+    pub fn agents(&self) -> Result<Vec<AgentSummary>, NodeError> {
+        let state = self.inner.state.lock().map_err(poisoned)?;
+        let mut out: Vec<AgentSummary> = state.agents.values().map(|a| a.summary.clone()).collect();
+        drop(state);
+        out.sort_by(|a, b| a.agent_id.cmp(&b.agent_id));
+        Ok(out)
     }
 
     /// The most recent alerts, oldest first, at most `limit`.
@@ -419,30 +483,44 @@ impl Inner {
     }
 
     fn commit_group(&self, store: &mut Store, jobs: &[Job]) -> Result<Vec<Receipt>, NodeError> {
-        let batches: Vec<&[Event]> = jobs.iter().map(|j| j.events.as_slice()).collect();
-        let ranges = store.append(&batches)?;
-        let verdicts: Vec<&Vec<Verdict>> = jobs.iter().map(|j| &j.verdicts).collect();
+        let mut next = store.len();
+        let ranges: Vec<std::ops::Range<u64>> = jobs
+            .iter()
+            .map(|j| {
+                let r = next..next + j.events.len() as u64;
+                next = r.end;
+                r
+            })
+            .collect();
         // Lock order: audit, then state (the writer is the only one holding both).
         let mut audit = self.audit.lock().map_err(poisoned)?;
         let base = audit.size();
-        let mut leaves: Vec<Vec<u8>> = Vec::new();
+        let mut leaves = Leaves::default();
         let mut receipts = Vec::with_capacity(jobs.len());
         {
             let mut state = self.state.lock().map_err(poisoned)?;
             state.metrics.commits += 1;
-            for ((job, range), verdicts) in jobs.iter().zip(&ranges).zip(verdicts) {
+            for (job, range) in jobs.iter().zip(&ranges) {
                 let mut receipt = Receipt {
                     accepted: job.events.len(),
                     first_seq: range.start,
                     decisions: Vec::with_capacity(job.events.len()),
                     alerts: Vec::new(),
                 };
-                for ((event, verdict), seq) in job.events.iter().zip(verdicts).zip(range.clone()) {
+                let mut from = 0;
+                for (((event, verdict), seq), &end) in job
+                    .events
+                    .iter()
+                    .zip(&job.verdicts)
+                    .zip(range.clone())
+                    .zip(&job.ends)
+                {
                     receipt.decisions.push(verdict.decision);
-                    leaves.push(decision_leaf(seq, event, verdict));
+                    leaves.decision(seq, &job.bodies[from..end]);
+                    from = end;
                     for mut alert in apply(&self.cfg, &mut state, seq, event, verdict) {
                         alert.audit_index = Some(base + leaves.len() as u64);
-                        leaves.push(alert_leaf(&alert));
+                        leaves.alert(&alert);
                         remember(&self.cfg, &mut state, alert.clone());
                         receipt.alerts.push(alert);
                     }
@@ -451,10 +529,25 @@ impl Inner {
                 receipts.push(receipt);
             }
         }
-        let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
-        let range = audit
-            .append_batch(&refs)
-            .map_err(|e| NodeError::Audit(e.to_string()))?;
+        let journal: Vec<(usize, &[u8])> = jobs
+            .iter()
+            .map(|j| (j.events.len(), j.journal.as_slice()))
+            .collect();
+        let refs = leaves.slices();
+        // Both stores at once: the journal's commit on a second thread, the audit append here.
+        let (journalled, audited) = std::thread::scope(|s| {
+            let journal = s.spawn(|| store.append(&journal));
+            let audited = audit.append_batch(&refs);
+            (journal.join(), audited)
+        });
+        let journalled = journalled
+            .map_err(|_| NodeError::Internal("the journal thread panicked".to_owned()))??;
+        let range = audited.map_err(|e| NodeError::Audit(e.to_string()))?;
+        if journalled != ranges {
+            return Err(NodeError::Internal(
+                "the journal numbered the group differently".to_owned(),
+            ));
+        }
         drop(audit);
         self.state.lock().map_err(poisoned)?.metrics.audit_leaves = range.end;
         for receipt in &receipts {
@@ -465,6 +558,88 @@ impl Inner {
         }
         Ok(receipts)
     }
+}
+
+/// A group's audit leaves, in one buffer.
+#[derive(Default)]
+struct Leaves {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Leaves {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The decision leaf of event `seq`: canonical JSON, fields in a fixed order, no whitespace:
+    /// `{"type":"decision","seq":N,` followed by the event's [`decision_body`] without its `{`.
+    fn decision(&mut self, seq: u64, body: &[u8]) {
+        self.bytes
+            .extend_from_slice(b"{\"type\":\"decision\",\"seq\":");
+        self.bytes.extend_from_slice(seq.to_string().as_bytes());
+        self.bytes.push(b',');
+        self.bytes
+            .extend_from_slice(body.get(1..).unwrap_or_default());
+        self.ends.push(self.bytes.len());
+    }
+
+    fn alert(&mut self, alert: &AlertRecord) {
+        #[derive(Serialize)]
+        struct AlertLeaf<'a> {
+            r#type: &'static str,
+            alert: &'a AlertRecord,
+        }
+        // Serialising these plain structs into a Vec cannot fail.
+        let _ = serde_json::to_writer(
+            &mut self.bytes,
+            &AlertLeaf {
+                r#type: "alert",
+                alert,
+            },
+        );
+        self.ends.push(self.bytes.len());
+    }
+
+    fn slices(&self) -> Vec<&[u8]> {
+        let mut from = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let s = &self.bytes[from..end];
+                from = end;
+                s
+            })
+            .collect()
+    }
+}
+
+/// The sequence number of the last decision in the audit log (a group ends with its last
+/// decision's alerts, so only a few leaves are read).
+fn last_audited_seq(log: &Log) -> Result<Option<u64>, toolcap_audit::Error> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        r#type: String,
+        seq: Option<u64>,
+    }
+    let mut i = log.size();
+    while i > 0 {
+        i -= 1;
+        let leaf = log.leaf_data(i)?;
+        if let Ok(Head {
+            r#type,
+            seq: Some(seq),
+        }) = serde_json::from_slice::<Head>(&leaf)
+            && r#type == "decision"
+        {
+            return Ok(Some(seq));
+        }
+    }
+    Ok(None)
 }
 
 fn remember(cfg: &NodeConfig, state: &mut State, alert: AlertRecord) {
@@ -485,17 +660,22 @@ fn apply(
 ) -> Vec<AlertRecord> {
     let mut out = Vec::new();
     let next_id = state.agents.len() as u64;
-    let agent = state
-        .agents
-        .entry(event.agent_id.clone())
-        .or_insert_with(|| AgentState {
-            summary: AgentSummary {
-                agent_id: event.agent_id.clone(),
-                ..AgentSummary::default()
+    if !state.agents.contains_key(&event.agent_id) {
+        state.agents.insert(
+            event.agent_id.clone(),
+            AgentState {
+                summary: AgentSummary {
+                    agent_id: event.agent_id.clone(),
+                    ..AgentSummary::default()
+                },
+                id: AgentId(next_id),
+                history: Vec::new(),
             },
-            id: AgentId(next_id),
-            history: Vec::new(),
-        });
+        );
+    }
+    let Some(agent) = state.agents.get_mut(&event.agent_id) else {
+        return out;
+    };
     let s = &mut agent.summary;
     s.events += 1;
     s.last_seen_ms = s.last_seen_ms.max(event.timestamp_ms);
@@ -568,9 +748,7 @@ fn apply(
 }
 
 #[derive(Serialize)]
-struct DecisionLeaf<'a> {
-    r#type: &'static str,
-    seq: u64,
+struct DecisionBody<'a> {
     agent_id: &'a str,
     timestamp_ms: u64,
     action: &'a Action,
@@ -579,11 +757,9 @@ struct DecisionLeaf<'a> {
     reason: &'a str,
 }
 
-/// The audit leaf of a decision: canonical JSON (fields in a fixed order, no whitespace).
-fn decision_leaf(seq: u64, event: &Event, verdict: &Verdict) -> Vec<u8> {
-    let leaf = DecisionLeaf {
-        r#type: "decision",
-        seq,
+/// An event's decision leaf without its `type` and `seq` (known only to the writer), as JSON.
+fn decision_body(event: &Event, verdict: &Verdict, out: &mut Vec<u8>) {
+    let body = DecisionBody {
         agent_id: &event.agent_id,
         timestamp_ms: event.timestamp_ms,
         action: &event.action,
@@ -595,18 +771,6 @@ fn decision_leaf(seq: u64, event: &Event, verdict: &Verdict) -> Vec<u8> {
             .collect(),
         reason: &verdict.reason,
     };
-    serde_json::to_vec(&leaf).unwrap_or_default()
-}
-
-fn alert_leaf(alert: &AlertRecord) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct AlertLeaf<'a> {
-        r#type: &'static str,
-        alert: &'a AlertRecord,
-    }
-    serde_json::to_vec(&AlertLeaf {
-        r#type: "alert",
-        alert,
-    })
-    .unwrap_or_default()
+    // Serialising these plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, &body);
 }

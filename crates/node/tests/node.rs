@@ -147,3 +147,98 @@ mod alerts {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// Recovery: a crash can leave one group in the journal or the audit log only (they are made
+/// durable at the same time); opening reconciles the two.
+mod recovery {
+    use super::*;
+
+    fn leaf_seq(leaf: &[u8]) -> Option<u64> {
+        let v: serde_json::Value = serde_json::from_slice(leaf).ok()?;
+        (v["type"] == "decision").then(|| v["seq"].as_u64())?
+    }
+
+    #[test]
+    fn journalled_events_missing_from_the_audit_log_are_audited_on_open() {
+        let d = dir("reaudit");
+        let engine = Arc::new(Engine::builtin());
+        let node = Node::open(cfg(&d), engine.clone()).unwrap();
+        node.ingest((0..30).map(|i| ev("a", i, "ls")).collect())
+            .unwrap();
+        let r = node
+            .ingest(vec![ev("b", 40, "git status"), ev("b", 41, "rm -rf /")])
+            .unwrap();
+        assert_eq!(r.alerts.len(), 1);
+        let full = node.with_audit(|log| log.size()).unwrap();
+        node.shutdown().unwrap();
+        drop(node);
+        // As if the crash came before the second group's audit append was durable.
+        let leaves = d.join("audit/leaves.dat");
+        let bytes = std::fs::read(&leaves).unwrap();
+        let log = toolcap_audit::Log::open_read(&d.join("audit")).unwrap();
+        let cut = (0..full)
+            .find(|&i| leaf_seq(&log.leaf_data(i).unwrap()) == Some(30))
+            .unwrap();
+        drop(log);
+        let keep: usize = {
+            // Record i starts after i records: 8-byte header, then length || payload || hash.
+            let mut at = 8;
+            for _ in 0..cut {
+                let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+                at += 4 + len + 32;
+            }
+            at
+        };
+        std::fs::write(&leaves, &bytes[..keep]).unwrap();
+
+        let node = Node::open(cfg(&d), engine).unwrap();
+        let seqs: Vec<Option<u64>> = node
+            .with_audit(|log| {
+                assert_eq!(log.size(), full, "the decisions and the alert are back");
+                (0..log.size())
+                    .map(|i| leaf_seq(&log.leaf_data(i).unwrap()))
+                    .collect()
+            })
+            .unwrap();
+        let decisions: Vec<u64> = seqs.into_iter().flatten().collect();
+        assert_eq!(decisions, (0..32).collect::<Vec<u64>>());
+        let ids: Vec<String> = node
+            .agents()
+            .unwrap()
+            .into_iter()
+            .map(|a| a.agent_id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["a", "b"],
+            "profiles are listed before new events arrive"
+        );
+        assert_eq!(node.agent("b").unwrap().unwrap().denied, 1);
+        node.shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn sequence_numbers_the_audit_log_holds_are_not_reused() {
+        let d = dir("skip");
+        let engine = Arc::new(Engine::builtin());
+        let node = Node::open(cfg(&d), engine.clone()).unwrap();
+        node.ingest((0..5).map(|i| ev("a", i, "ls")).collect())
+            .unwrap();
+        node.shutdown().unwrap();
+        drop(node);
+        // As if a group reached the audit log but not the journal.
+        let mut log = toolcap_audit::Log::open(&d.join("audit")).unwrap();
+        log.append(br#"{"type":"decision","seq":5,"agent_id":"a"}"#)
+            .unwrap();
+        log.append(br#"{"type":"decision","seq":6,"agent_id":"a"}"#)
+            .unwrap();
+        drop(log);
+        let node = Node::open(cfg(&d), engine).unwrap();
+        assert_eq!(node.agent("a").unwrap().unwrap().events, 5);
+        let r = node.ingest(vec![ev("a", 9, "ls")]).unwrap();
+        assert_eq!(r.first_seq, 7);
+        node.shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
