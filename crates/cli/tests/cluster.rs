@@ -148,11 +148,25 @@ fn events(node: &str) -> String {
 }
 
 #[test]
-fn eleven_nodes_flag_the_byzantine_one_keep_the_baseline_and_survive_sigkill() {
+fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_survives_sigkill() {
     let Some(nats) = nats() else { return };
     let root = std::env::temp_dir().join(format!("toolcap-cli-cluster-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let keys = root.join("keys");
+    let out = Command::new(BIN)
+        .args(["cluster", "init", "--dir"])
+        .arg(&keys)
+        .args(["--name", "it", "--regionals", "2", "--locals", "4"])
+        .args(["--nats-url", &nats.url, "--epoch-ms", "300"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("11 nodes"), "{text}");
     let mut shape: Vec<(String, Level, Option<String>)> = vec![("g".into(), Level::Global, None)];
     for r in 1..=2 {
         shape.push((format!("r{r}"), Level::Regional, Some("g".into())));
@@ -160,36 +174,18 @@ fn eleven_nodes_flag_the_byzantine_one_keep_the_baseline_and_survive_sigkill() {
             shape.push((format!("l{r}{l}"), Level::Local, Some(format!("r{r}"))));
         }
     }
-    let borrowed: Vec<(&str, Level, Option<&str>)> = shape
-        .iter()
-        .map(|(id, l, p)| (id.as_str(), *l, p.as_deref()))
-        .collect();
-    toolcap_cluster::setup::init(&keys, "it", &borrowed).unwrap();
-
-    let config = |id: &str| -> PathBuf {
-        let dir = root.join(id);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("node.toml");
-        let shift = if id == "l13" {
-            "byzantine_shift = 4.0\n"
-        } else {
-            ""
-        };
-        let k = keys.display();
-        std::fs::write(
-            &path,
-            format!(
-                "listen = \"127.0.0.1:0\"\ndata_dir = {data:?}\n[cluster]\nnats_url = {url:?}\n\
-                 node = {id:?}\nmembership = \"{k}/membership.bin\"\nauthority_key = \"{k}/authority.pub\"\n\
-                 identity_key = \"{k}/{id}.identity.key\"\nlink_key = \"{k}/{id}.link.key\"\n\
-                 epoch_ms = 300\n{shift}",
-                data = dir.join("data").display().to_string(),
-                url = nats.url,
-            ),
-        )
-        .unwrap();
-        path
-    };
+    for (id, _, _) in &shape {
+        assert!(
+            text.contains(&format!("--config {}/{id}.toml", keys.display())),
+            "{text}"
+        );
+    }
+    // The simulation switch goes at the end of l13's [cluster] section.
+    let l13 = keys.join("l13.toml");
+    let mut cfg = std::fs::read_to_string(&l13).unwrap();
+    cfg.push_str("byzantine_shift = 4.0\n");
+    std::fs::write(&l13, cfg).unwrap();
+    let config = |id: &str| -> PathBuf { keys.join(format!("{id}.toml")) };
     let mut procs: Vec<(String, Proc)> = shape
         .iter()
         .map(|(id, _, _)| (id.clone(), spawn(&config(id))))
@@ -271,6 +267,207 @@ fn eleven_nodes_flag_the_byzantine_one_keep_the_baseline_and_survive_sigkill() {
     });
     let g = get(&format!("{}/v1/cluster", base(&procs, "g")));
     assert_eq!(g["refused"], 0, "{g}");
+    drop(procs);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn cluster_init_help_documents_its_flags() {
+    let out = Command::new(BIN)
+        .args(["cluster", "init", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--dir",
+        "--name",
+        "--regionals",
+        "--locals",
+        "--nats-url",
+        "--epoch-ms",
+        "--listen-base",
+        "--tpm",
+        "--require-attestation",
+        "--binary",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    // Bad input is a usage error, not a panic.
+    let dir = std::env::temp_dir().join(format!("toolcap-cli-init-bad-{}", std::process::id()));
+    for bad in [
+        vec!["--regionals", "0"],
+        vec!["--tpm", "nobody=swtpm:port=1"],
+        vec!["--tpm", "l11"],
+        vec!["--require-attestation"],
+        vec!["--name", "no spaces"],
+    ] {
+        let out = Command::new(BIN)
+            .args(["cluster", "init", "--dir"])
+            .arg(&dir)
+            .args(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A swtpm process on two free loopback ports, killed on drop.
+#[cfg(feature = "tpm")]
+struct Swtpm {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+#[cfg(feature = "tpm")]
+impl Drop for Swtpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts swtpm, or returns None (skipping loudly) when it is not installed outside CI.
+#[cfg(feature = "tpm")]
+fn swtpm(name: &str) -> Option<Swtpm> {
+    if Command::new("swtpm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("swtpm is not installed; scripts/install-test-deps installs it");
+        }
+        eprintln!("SKIPPED: swtpm is not installed (run scripts/install-test-deps)");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("toolcap-cli-swtpm-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = loop {
+        let a = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            break port;
+        }
+    };
+    let child = Command::new("swtpm")
+        .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
+        .arg("--tpmstate")
+        .arg(format!("dir={}", dir.display()))
+        .arg("--server")
+        .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
+        .arg("--ctrl")
+        .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10), "swtpm did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(Swtpm { child, dir, port })
+}
+
+/// `toolcap cluster init --require-attestation --tpm ...` and four `toolcap serve` processes
+/// with swtpm: the node whose configuration is what the membership pins joins, the node whose
+/// configuration was changed after init is refused, visibly in `GET /v1/cluster` and in the
+/// aggregator's audit log.
+#[cfg(feature = "tpm")]
+#[test]
+fn cluster_refuses_a_node_with_a_changed_config_and_admits_the_honest_one() {
+    let Some(nats) = nats() else { return };
+    let (Some(t_r1), Some(t_l11), Some(t_l12)) = (swtpm("r1"), swtpm("l11"), swtpm("l12")) else {
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("toolcap-cli-attest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let tcti = |t: &Swtpm| format!("swtpm:host=127.0.0.1,port={}", t.port);
+    let out = Command::new(BIN)
+        .args(["cluster", "init", "--dir"])
+        .arg(&root)
+        .args(["--name", "att", "--regionals", "1", "--locals", "2"])
+        .args([
+            "--nats-url",
+            &nats.url,
+            "--epoch-ms",
+            "300",
+            "--require-attestation",
+        ])
+        .arg("--tpm")
+        .arg(format!("r1={}", tcti(&t_r1)))
+        .arg("--tpm")
+        .arg(format!("l11={}", tcti(&t_l11)))
+        .arg("--tpm")
+        .arg(format!("l12={}", tcti(&t_l12)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("software root of trust"), "{text}");
+
+    // l12's configuration changes after the authority signed its digest.
+    let l12 = root.join("l12.toml");
+    let mut cfg = std::fs::read_to_string(&l12).unwrap();
+    cfg.push_str("clip_hi = 1000.0\n");
+    std::fs::write(&l12, cfg).unwrap();
+
+    let procs: Vec<(&str, Proc)> = ["g", "r1", "l11", "l12"]
+        .into_iter()
+        .map(|id| (id, spawn(&root.join(format!("{id}.toml")))))
+        .collect();
+    let base = |id: &str| procs.iter().find(|(n, _)| *n == id).unwrap().1.base.clone();
+    for id in ["l11", "l12"] {
+        let r = ureq::post(&format!("{}/v1/events", base(id)))
+            .header("content-type", "application/json")
+            .send(events(id))
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    until("r1 to decide on both children and g on r1", || {
+        let r1 = get(&format!("{}/v1/cluster", base("r1")));
+        let g = get(&format!("{}/v1/cluster", base("g")));
+        r1["attestation"]["l11"]["state"] == "admitted"
+            && r1["attestation"]["l12"]["state"] == "refused"
+            && r1["children_last_epoch"]["l11"].is_u64()
+            && g["attestation"]["r1"]["state"] == "admitted"
+            && g["children_last_epoch"]["r1"].is_u64()
+    });
+    let r1 = get(&format!("{}/v1/cluster", base("r1")));
+    assert_eq!(r1["require_attestation"], true);
+    assert_eq!(
+        r1["attestation"]["l11"]["root_of_trust"], "software (swtpm): not hardware-backed",
+        "{r1}"
+    );
+    assert_eq!(r1["attester"], "software (swtpm): not hardware-backed");
+    let reason = r1["attestation"]["l12"]["reason"].as_str().unwrap();
+    assert!(reason.contains("config"), "{reason}");
+    assert!(
+        r1["children_last_epoch"].get("l12").is_none(),
+        "the refused node's summaries are not merged: {r1}"
+    );
+    let l12 = get(&format!("{}/v1/cluster", base("l12")));
+    assert!(
+        l12["quotes_sent"].as_u64().unwrap() > 0,
+        "l12 did answer: {l12}"
+    );
+
+    // The refusal is a leaf of r1's audit log, with an inclusion proof under its checkpoint.
+    let idx = r1["attestation"]["l12"]["audit_index"].as_u64().unwrap();
+    let proof = ureq::get(&format!("{}/v1/audit/inclusion?index={idx}", base("r1")))
+        .call()
+        .unwrap();
+    assert_eq!(proof.status(), 200);
     drop(procs);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -536,3 +536,277 @@ mod protocol {
         }
     }
 }
+
+/// Attestation before join, with real swtpm processes and a real nats-server.
+#[cfg(feature = "tpm")]
+mod attestation {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use toolcap_cluster::AttestationRef;
+    use toolcap_cluster::attestation::{
+        AttestationRecord, sha256, spawn_swtpm, swtpm_attestation_key,
+    };
+    use toolcap_cluster::node_loop::{
+        EvidenceSink, NodeLoop, NodeLoopConfig, StatsSource, StatusHandle,
+    };
+    use toolcap_crypto::{Canonical, Signature};
+    use toolcap_fleet::{Evidence, FleetConfig, NodeId, Signed};
+
+    /// A swtpm process on two free loopback ports, killed on drop.
+    struct Swtpm {
+        child: Child,
+        dir: PathBuf,
+        port: u16,
+    }
+
+    impl Drop for Swtpm {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    impl Swtpm {
+        fn tcti(&self) -> String {
+            format!("swtpm:host=127.0.0.1,port={}", self.port)
+        }
+    }
+
+    fn free_port_pair() -> u16 {
+        loop {
+            let a = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = a.local_addr().unwrap().port();
+            if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                return port;
+            }
+        }
+    }
+
+    /// Starts swtpm, or returns None (skipping loudly) when it is not installed outside CI.
+    fn swtpm(name: &str) -> Option<Swtpm> {
+        if Command::new("swtpm")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("swtpm is not installed; scripts/install-test-deps installs it");
+            }
+            eprintln!("SKIPPED: swtpm is not installed (run scripts/install-test-deps)");
+            return None;
+        }
+        let dir =
+            std::env::temp_dir().join(format!("toolcap-cl-swtpm-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port_pair();
+        let child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
+            .arg("--tpmstate")
+            .arg(format!("dir={}", dir.display()))
+            .arg("--server")
+            .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
+            .arg("--ctrl")
+            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10), "swtpm did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Swtpm { child, dir, port })
+    }
+
+    struct Rows;
+    impl StatsSource for Rows {
+        fn rows(&self) -> Vec<Vec<f64>> {
+            vec![vec![0.1, 0.2], vec![0.3, 0.4]]
+        }
+    }
+
+    /// Evidence and attestation decisions, as an audit log would keep them.
+    #[derive(Default)]
+    struct Audit(Mutex<Vec<(AttestationRecord, NodeId, Signature)>>);
+    impl EvidenceSink for Audit {
+        fn record(&self, _: &Signed<Evidence>) -> Result<u64, ClusterError> {
+            Ok(u64::MAX)
+        }
+        fn record_attestation(
+            &self,
+            r: &AttestationRecord,
+            signer: NodeId,
+            sig: &Signature,
+        ) -> Result<u64, ClusterError> {
+            let mut v = self.0.lock().unwrap();
+            v.push((r.clone(), signer, *sig));
+            Ok(v.len() as u64 - 1)
+        }
+    }
+
+    const BINARY: &[u8] = b"the toolcap node binary";
+    const EVIL_BINARY: &[u8] = b"a patched toolcap node binary";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_a_child_whose_quote_matches_the_membership_joins() {
+        let Some(server) = nats_server() else { return };
+        // l1 honest; l2 runs another configuration; l3 another binary; l4 has no TPM at all.
+        let (Some(t1), Some(t2), Some(t3)) = (swtpm("l1"), swtpm("l2"), swtpm("l3")) else {
+            return;
+        };
+        let config = |id: &str| format!("node = {id:?}\n").into_bytes();
+        let authority = SigningKey::generate_os().unwrap();
+        let ids = ["g", "r1", "l1", "l2", "l3", "l4"];
+        let identities: Vec<SigningKey> = ids
+            .iter()
+            .map(|_| SigningKey::generate_os().unwrap())
+            .collect();
+        let links: Vec<[u8; 32]> = ids
+            .iter()
+            .map(|_| *LinkKeys::generate().unwrap().secret())
+            .collect();
+        let tpm_of = |id: &str| match id {
+            "l1" => Some(&t1),
+            "l2" => Some(&t2),
+            "l3" => Some(&t3),
+            _ => None,
+        };
+        let members: Vec<Member> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let (level, parent) = match *id {
+                    "g" => (Level::Global, None),
+                    "r1" => (Level::Regional, Some("g")),
+                    _ => (Level::Local, Some("r1")),
+                };
+                let link = LinkKeys::from_secret(&links[i]).unwrap();
+                let mut m = Member::new(
+                    id,
+                    level,
+                    parent,
+                    identities[i].verifying_key(),
+                    link.public(),
+                );
+                if level == Level::Local {
+                    // l4's key is l1's: it cannot quote with it.
+                    let key = swtpm_attestation_key(&tpm_of(id).unwrap_or(&t1).tcti()).unwrap();
+                    m.attestation = Some(AttestationRef {
+                        key,
+                        binary: sha256(BINARY),
+                        config: sha256(&config(id)),
+                    });
+                }
+                m
+            })
+            .collect();
+        let membership = SignedMembership::sign(
+            Membership {
+                cluster: "att".into(),
+                version: 1,
+                members,
+            },
+            &authority,
+        )
+        .verify(&authority.verifying_key())
+        .unwrap();
+
+        let audit = Arc::new(Audit::default());
+        let mut statuses: Vec<(String, StatusHandle)> = Vec::new();
+        let mut tasks = Vec::new();
+        for (i, id) in ids.iter().enumerate().skip(1) {
+            let attester = tpm_of(id).map(|t| {
+                let (binary, config) = match *id {
+                    "l2" => (BINARY.to_vec(), b"node = \"l2\"\ndebug = true\n".to_vec()),
+                    "l3" => (EVIL_BINARY.to_vec(), config(id)),
+                    _ => (BINARY.to_vec(), config(id)),
+                };
+                spawn_swtpm(&t.tcti(), sha256(&binary), sha256(&config)).unwrap()
+            });
+            let cfg = NodeLoopConfig {
+                me: (*id).to_owned(),
+                identity: SigningKey::from_seed(&identities[i].to_seed()),
+                link: LinkKeys::from_secret(&links[i]).unwrap(),
+                membership: membership.clone(),
+                epoch: Duration::from_millis(300),
+                fleet: FleetConfig::new(2, -10.0, 10.0).unwrap(),
+                byzantine_shift: 0.0,
+                require_attestation: *id == "r1",
+                attester,
+            };
+            let node = NodeLoop::new(cfg).unwrap();
+            statuses.push(((*id).to_owned(), node.status()));
+            let url = server.url.clone();
+            let sink = Arc::clone(&audit);
+            tasks.push(tokio::spawn(async move {
+                let net = NatsTransport::connect(&url, "att").await.unwrap();
+                node.run(net, Arc::new(Rows), sink, std::future::pending())
+                    .await
+                    .unwrap();
+            }));
+        }
+        let r1 = || {
+            statuses
+                .iter()
+                .find(|(n, _)| n == "r1")
+                .unwrap()
+                .1
+                .lock()
+                .unwrap()
+                .clone()
+        };
+        let t = Instant::now();
+        loop {
+            let s = r1();
+            let decided = ["l1", "l2", "l3"]
+                .iter()
+                .all(|c| s.attestation[*c].state != "pending");
+            if decided && s.children_last_epoch.contains_key("l1") && s.refused_unattested > 0 {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "timed out: {s:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let s = r1();
+        assert!(s.require_attestation);
+        let l1 = &s.attestation["l1"];
+        assert_eq!(l1.state, "admitted", "{s:?}");
+        assert_eq!(
+            l1.root_of_trust,
+            Some("software (swtpm): not hardware-backed")
+        );
+        let l2 = &s.attestation["l2"];
+        assert_eq!(l2.state, "refused");
+        assert!(l2.reason.as_deref().unwrap().contains("config"), "{l2:?}");
+        let l3 = &s.attestation["l3"];
+        assert_eq!(l3.state, "refused");
+        assert!(l3.reason.as_deref().unwrap().contains("binary"), "{l3:?}");
+        assert_eq!(s.attestation["l4"].state, "pending", "no TPM, no quote");
+        // Only the admitted child's summaries count; the others' frames are refused.
+        let children: Vec<&String> = s.children_last_epoch.keys().collect();
+        assert_eq!(children, vec!["l1"], "{s:?}");
+
+        // Every decision is signed by r1 and names its subject and outcome.
+        let r1_key = identities[1].verifying_key();
+        let records = audit.0.lock().unwrap().clone();
+        for (r, signer, sig) in &records {
+            assert_eq!(signer.0, 1);
+            r1_key
+                .verify(AttestationRecord::TAG, &r.to_canonical(), sig)
+                .unwrap();
+            assert_eq!(r.verifier, "r1");
+            assert_eq!(r.admitted, r.subject == "l1", "{r:?}");
+        }
+        let subjects: BTreeSet<&str> = records.iter().map(|(r, _, _)| r.subject.as_str()).collect();
+        assert_eq!(subjects, BTreeSet::from(["l1", "l2", "l3"]));
+        for t in tasks {
+            t.abort();
+        }
+    }
+
+    use std::collections::BTreeSet;
+}
