@@ -37,7 +37,7 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let engine = match super::policy_engine(&args.policy) {
+    let engine = match super::policy_engine(&args.policy, None) {
         Ok(e) => e,
         Err(err) => {
             eprintln!("toolcap: error: {err:#}");

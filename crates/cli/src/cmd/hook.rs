@@ -94,7 +94,9 @@ fn answer(
     // The default panic message would go to stderr on its own line; keep the one-line contract.
     std::panic::set_hook(Box::new(|_| {}));
     // A policy that does not load blocks too: the user asked for rules that cannot be applied.
-    let engine = match policy_engine(&args.policy) {
+    // The project layer is the one of the agent's working directory, as the payload names it.
+    let project = project_dir(&input);
+    let engine = match super::policy_engine(&args.policy, project.as_deref()) {
         Ok(engine) => engine,
         Err(e) => return block(&format_args!("{e:#}")),
     };
@@ -114,8 +116,18 @@ fn answer(
     }
 }
 
-// `serve` and `mcp` reach the shared loader through this path.
-pub(crate) use super::policy_engine;
+/// The `cwd` of a hook payload (both hosts name it so), when it is an absolute path. Read
+/// leniently: a payload that does not parse is refused later by the adapter itself.
+fn project_dir(input: &[u8]) -> Option<PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Cwd {
+        cwd: Option<PathBuf>,
+    }
+    serde_json::from_slice::<Cwd>(input)
+        .ok()
+        .and_then(|c| c.cwd)
+        .filter(|p| p.is_absolute())
+}
 
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
@@ -152,7 +164,7 @@ fn hook_command(policies: &[PathBuf]) -> anyhow::Result<String> {
         let abs = p
             .canonicalize()
             .with_context(|| format!("policy file {}", p.display()))?;
-        policy_engine(std::slice::from_ref(&abs))?;
+        super::policy_file(&abs, toolcap_policy::Layer::Project)?;
         let abs = abs
             .to_str()
             .context("the policy file's path is not UTF-8")?;

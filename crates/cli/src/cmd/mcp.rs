@@ -18,7 +18,7 @@ pub(crate) struct McpArgs {
 }
 
 pub(crate) fn run(args: McpArgs) -> anyhow::Result<ExitCode> {
-    let engine = match super::hook::policy_engine(&args.policy) {
+    let engine = match super::policy_engine(&args.policy, None) {
         Ok(engine) => engine,
         Err(e) => return super::usage_error(format_args!("{e:#}")),
     };

@@ -41,7 +41,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let engine = match super::hook::policy_engine(&args.policy) {
+    let engine = match super::policy_engine(&args.policy, None) {
         Ok(engine) => std::sync::Arc::new(engine),
         Err(e) => return super::usage_error(format_args!("{e:#}")),
     };
