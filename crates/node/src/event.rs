@@ -169,9 +169,9 @@ pub fn parse_ndjson(body: &[u8]) -> Result<Vec<Event>, BatchError> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| bad(i + 1, e.to_string()))?;
-        out.push(one(i + 1, v)?);
+        // Straight into the wire struct: no intermediate `Value` tree per line.
+        let w: Wire = serde_json::from_str(line).map_err(|e| bad(i + 1, e.to_string()))?;
+        out.push(validate(i + 1, w)?);
     }
     if out.is_empty() {
         return Err(bad(1, "empty batch"));
