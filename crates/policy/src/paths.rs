@@ -485,7 +485,16 @@ fn write_class_plain(p: &str) -> WriteClass {
         }
         return WriteClass::Sensitive;
     }
-    if p.contains("/.git/hooks/") || p.starts_with(".git/hooks/") {
+    if guard_config(p) {
+        return WriteClass::Sensitive;
+    }
+    // Code the next git command or the next agent start runs: hooks, `core.fsmonitor` and
+    // `core.sshCommand` in the repository's config, project MCP servers.
+    if p.contains("/.git/hooks/")
+        || p.starts_with(".git/hooks/")
+        || ends_with_component(p, ".git/config")
+        || ends_with_component(p, ".mcp.json")
+    {
         return WriteClass::System;
     }
     // Replacing or shadowing programs, loading code into every Python or every login.
@@ -532,6 +541,34 @@ fn write_class_plain(p: &str) -> WriteClass {
         return WriteClass::System;
     }
     WriteClass::Plain
+}
+
+/// `p` is `suffix` or ends with `/suffix`.
+fn ends_with_component(p: &str, suffix: &str) -> bool {
+    p.strip_suffix(suffix)
+        .is_some_and(|head| head.is_empty() || head.ends_with('/'))
+}
+
+/// The settings that decide what an agent may do, and toolcap's own policy: an agent that
+/// rewrites them switches off its own guard. Claude Code's settings (project, local, user and
+/// managed) and its user file with MCP servers, GitHub Copilot's hooks, toolcap's policy files.
+fn guard_config(p: &str) -> bool {
+    let in_home = |rest: &str| {
+        p.strip_prefix("~/") == Some(rest)
+            || p.strip_prefix("/root/") == Some(rest)
+            || p.strip_prefix("/home/")
+                .and_then(|r| r.split_once('/'))
+                .is_some_and(|(_, r)| r == rest)
+    };
+    ends_with_component(p, ".claude/settings.json")
+        || ends_with_component(p, ".claude/settings.local.json")
+        || in_home(".claude.json")
+        || p.starts_with("/etc/claude-code/")
+        || ends_with_component(p, ".toolcap/policy.toml")
+        || p.starts_with("/etc/toolcap/")
+        || in_home(".config/toolcap/policy.toml")
+        || p.starts_with(".github/hooks/")
+        || p.contains("/.github/hooks/")
 }
 
 /// Harmless device files a redirection may write.
@@ -929,6 +966,45 @@ mod tests {
         assert_eq!(write_class("/dev/sda"), WriteClass::Device);
         assert_eq!(write_class("out.txt"), WriteClass::Plain);
         assert_eq!(write_class(".gitconfig"), WriteClass::Plain);
+    }
+
+    #[test]
+    fn an_agents_own_guard_is_sensitive() {
+        for p in [
+            ".claude/settings.json",
+            ".claude/settings.local.json",
+            "/work/proj/.claude/settings.json",
+            "~/.claude/settings.json",
+            "$HOME/.claude.json",
+            "/home/dev/.claude.json",
+            "/etc/claude-code/managed-settings.json",
+            ".toolcap/policy.toml",
+            "/srv/app/.toolcap/policy.toml",
+            "~/.config/toolcap/policy.toml",
+            "/etc/toolcap/policy.toml",
+            ".github/hooks/guard.json",
+            "/work/proj/.github/hooks/x.json",
+        ] {
+            assert_eq!(write_class(p), WriteClass::Sensitive, "{p}");
+        }
+        for p in [
+            ".git/config",
+            "/work/proj/.git/config",
+            ".mcp.json",
+            "../x/.mcp.json",
+        ] {
+            assert_eq!(write_class(p), WriteClass::System, "{p}");
+        }
+        for p in [
+            "claude/settings.json",
+            "docs/.claude.json",
+            "my.claude/settings.json.bak",
+            "toolcap/policy.toml",
+            ".github/workflows/ci.yml",
+            "src/git/config",
+        ] {
+            assert_eq!(write_class(p), WriteClass::Plain, "{p}");
+        }
     }
 
     #[test]
