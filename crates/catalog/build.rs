@@ -207,6 +207,18 @@ fn generate(text: &str) -> Res<String> {
         );
     }
     code.push_str("];\n");
+    // BY_FIRST[b]..BY_FIRST[b + 1] is the range of COMMANDS whose name starts with byte b, so a
+    // lookup binary-searches one bucket instead of the whole table.
+    let firsts: Vec<u8> = commands
+        .values()
+        .map(|e| e.name.bytes().next().unwrap_or(0))
+        .collect();
+    let _ = write!(code, "\nstatic BY_FIRST: [u16; 257] = [");
+    for b in 0..=256usize {
+        let start = firsts.iter().take_while(|&&f| usize::from(f) < b).count();
+        let _ = write!(code, "{start},");
+    }
+    code.push_str("];\n");
     let _ = writeln!(code, "\nstatic FAMILIES: [&Family; {}] = [", subs.len());
     for family in subs.keys() {
         let _ = writeln!(code, "    &{},", family_ident(family));

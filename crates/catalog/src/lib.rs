@@ -108,11 +108,36 @@ impl Family {
 /// Compares `name` with `words` joined by single spaces, without allocating (byte order, as
 /// `str`'s `Ord`), so that [`Family::resolve`] can binary-search on the engine's hot path.
 fn cmp_joined(name: &str, words: &[&str]) -> core::cmp::Ordering {
-    let joined = words
-        .iter()
-        .enumerate()
-        .flat_map(|(i, w)| (i > 0).then_some(b' ').into_iter().chain(w.bytes()));
-    name.bytes().cmp(joined)
+    use core::cmp::Ordering;
+    // Segment by segment with slice comparisons (memcmp), not byte by byte.
+    let mut rest = name.as_bytes();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            let Some((&b, r)) = rest.split_first() else {
+                return Ordering::Less;
+            };
+            match b.cmp(&b' ') {
+                Ordering::Equal => rest = r,
+                o => return o,
+            }
+        }
+        let w = w.as_bytes();
+        let n = rest.len().min(w.len());
+        let (head, tail) = rest.split_at(n);
+        match head.cmp(w.get(..n).unwrap_or_default()) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        if n < w.len() {
+            return Ordering::Less;
+        }
+        rest = tail;
+    }
+    if rest.is_empty() {
+        Ordering::Equal
+    } else {
+        Ordering::Greater
+    }
 }
 
 /// The most words a subcommand name has.
@@ -151,24 +176,34 @@ include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 /// `gcc-13`, `pip3`). Anything else that is not in the catalog is `None`: callers treat an
 /// unknown command as needing a look, never as safe.
 pub fn lookup(name: &str) -> Option<&'static Command> {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    exact(base).or_else(|| {
-        let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
-        let suffix = &base[trimmed.len()..];
-        let versioned = VERSIONED.binary_search(&trimmed).is_ok();
-        if versioned && suffix.bytes().any(|b| b.is_ascii_digit()) {
-            exact(trimmed)
-        } else {
-            None
-        }
-    })
+    lookup_indexed(name).map(|(_, c, _)| c)
 }
 
-fn exact(name: &str) -> Option<&'static Command> {
-    COMMANDS
-        .binary_search_by(|c| c.name.cmp(name))
-        .ok()
-        .and_then(|i| COMMANDS.get(i))
+/// As [`lookup`], with the entry's position in [`commands`] and whether `name` (its basename)
+/// is the entry's own name (`false` when a version suffix was dropped: `python3.12`), so that a
+/// caller can keep per-entry facts in a table indexed like [`commands`].
+pub fn lookup_indexed(name: &str) -> Option<(usize, &'static Command, bool)> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    if let Some((i, c)) = exact(base) {
+        return Some((i, c, true));
+    }
+    let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    let suffix = &base[trimmed.len()..];
+    let versioned = VERSIONED.binary_search(&trimmed).is_ok();
+    if versioned && suffix.bytes().any(|b| b.is_ascii_digit()) {
+        exact(trimmed).map(|(i, c)| (i, c, false))
+    } else {
+        None
+    }
+}
+
+fn exact(name: &str) -> Option<(usize, &'static Command)> {
+    let b = usize::from(*name.as_bytes().first()?);
+    let lo = usize::from(*BY_FIRST.get(b)?);
+    let hi = usize::from(*BY_FIRST.get(b + 1)?);
+    let bucket = COMMANDS.get(lo..hi)?;
+    let i = bucket.binary_search_by(|c| c.name.cmp(name)).ok()?;
+    bucket.get(i).map(|c| (lo + i, c))
 }
 
 /// Every command, sorted by name.
@@ -184,4 +219,57 @@ pub fn family(name: &str) -> Option<&'static Family> {
 /// Every family, sorted by name.
 pub fn families() -> &'static [&'static Family] {
     &FAMILIES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The allocation-free comparison orders exactly as comparing with the joined string.
+    #[test]
+    fn cmp_joined_matches_the_joined_string() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "a b",
+            "a bc",
+            "a b c",
+            "ab c",
+            "compose",
+            "compose up",
+            "b",
+        ];
+        let words: &[&[&str]] = &[
+            &[],
+            &["a"],
+            &["ab"],
+            &["a", "b"],
+            &["a", "bc"],
+            &["a", "b", "c"],
+            &["a", ""],
+            &["", "a"],
+            &["compose", "up"],
+            &["compose"],
+            &["b"],
+        ];
+        for n in names {
+            for w in words {
+                assert_eq!(cmp_joined(n, w), n.cmp(w.join(" ").as_str()), "{n:?} {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_is_found_by_its_name() {
+        for (i, c) in commands().iter().enumerate() {
+            assert_eq!(lookup(c.name).map(|x| x.name), Some(c.name));
+            assert_eq!(
+                lookup_indexed(c.name).map(|(at, _, own)| (at, own)),
+                Some((i, true))
+            );
+        }
+        assert!(lookup("").is_none());
+        assert!(lookup("\u{ff}zz").is_none());
+    }
 }

@@ -22,6 +22,86 @@ pub(crate) struct Finding {
     pub(crate) alternative: Option<&'static str>,
 }
 
+/// The findings of one command: the first few inline (no allocation on the hot path), the rest
+/// on the heap.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Findings {
+    inline: [Option<Finding>; 3],
+    len: usize,
+    spill: Vec<Finding>,
+}
+
+impl Findings {
+    pub(crate) fn push(&mut self, f: Finding) {
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = Some(f);
+            self.len += 1;
+        } else {
+            self.spill.push(f);
+        }
+    }
+
+    /// In the order they were pushed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Finding> {
+        self.inline.iter().flatten().chain(self.spill.iter())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Finding) -> bool) {
+        let old = std::mem::take(self);
+        for f in old.iter() {
+            if keep(f) {
+                self.push(*f);
+            }
+        }
+    }
+}
+
+/// A command's arguments as a slice, held on the stack for the usual short command.
+pub(crate) struct Args<'a> {
+    inline: [&'a str; 12],
+    len: usize,
+    heap: Vec<&'a str>,
+}
+
+impl<'a> Args<'a> {
+    pub(crate) fn new(c: &'a SimpleCommand) -> Args<'a> {
+        let n = c.argv.len().saturating_sub(1);
+        let mut inline = [""; 12];
+        if n <= inline.len() {
+            for (slot, a) in inline.iter_mut().zip(c.args()) {
+                *slot = a;
+            }
+            Args {
+                inline,
+                len: n,
+                heap: Vec::new(),
+            }
+        } else {
+            Args {
+                inline,
+                len: 0,
+                heap: c.args().collect(),
+            }
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Args<'a> {
+    type Target = [&'a str];
+
+    fn deref(&self) -> &[&'a str] {
+        if self.heap.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.heap
+        }
+    }
+}
+
 /// The judgement of one simple command.
 #[derive(Clone, Debug)]
 pub(crate) struct Judged {
@@ -32,7 +112,7 @@ pub(crate) struct Judged {
     pub(crate) summary: &'static str,
     pub(crate) alternative: Option<&'static str>,
     pub(crate) base_rule: &'static str,
-    pub(crate) findings: Vec<Finding>,
+    pub(crate) findings: Findings,
 }
 
 impl Judged {
@@ -344,16 +424,55 @@ fn operands(c: &SimpleCommand) -> impl Iterator<Item = &toolcap_shell::Word> {
     })
 }
 
-/// The catalog entry and, for a family, the subcommand the arguments select.
-fn base(c: &SimpleCommand, name: &str, j: &mut Judged) {
-    let Some(cmd) = toolcap_catalog::lookup(name) else {
+/// What the rules ask about a command name, worked out once per catalog entry instead of
+/// matching the name against each list on every judgement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NameFacts {
+    shell: bool,
+    interpreter: bool,
+    data_args: bool,
+    /// Left out of the secret-reader rules (metadata only, or uses a key for its purpose).
+    read_exempt: bool,
+}
+
+fn facts_of(name: &str) -> NameFacts {
+    NameFacts {
+        shell: is_shell(name),
+        interpreter: is_interpreter(name),
+        data_args: data_args(name),
+        read_exempt: read_exempt(name),
+    }
+}
+
+/// [`NameFacts`] of every catalog entry, indexed like `toolcap_catalog::commands()`.
+static FACTS: std::sync::OnceLock<Vec<NameFacts>> = std::sync::OnceLock::new();
+
+/// The catalog entry and, for a family, the subcommand the arguments select; returns the
+/// name's facts.
+fn base(c: &SimpleCommand, name: &str, j: &mut Judged) -> NameFacts {
+    let Some((at, cmd, own_name)) = toolcap_catalog::lookup_indexed(name) else {
         j.base = Decision::Ask;
         j.base_risk = Risk::Medium;
         j.base_rule = "catalog.unknown";
         j.summary = "not in the catalog";
-        return;
+        return facts_of(name);
     };
     apply_entry(cmd, c, j);
+    // A versioned name (`python3.12`) is judged by its own spelling, as before.
+    let base_name = toolcap_shell::basename(name);
+    if !own_name || base_name != name {
+        return facts_of(name);
+    }
+    FACTS
+        .get_or_init(|| {
+            toolcap_catalog::commands()
+                .iter()
+                .map(|c| facts_of(c.name))
+                .collect()
+        })
+        .get(at)
+        .copied()
+        .unwrap_or_else(|| facts_of(name))
 }
 
 fn apply_entry(cmd: &'static Command, c: &SimpleCommand, j: &mut Judged) {
@@ -439,8 +558,9 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
         summary: "",
         alternative: None,
         base_rule: "catalog",
-        findings: Vec::new(),
+        findings: Findings::default(),
     };
+    let mut facts = NameFacts::default();
     let name: &str = match &c.name {
         Name::Dynamic(_) => {
             j.base = Decision::Ask;
@@ -455,17 +575,23 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
             ""
         }
         Name::Static(n) => {
-            base(c, n, &mut j);
+            facts = base(c, n, &mut j);
             n
         }
     };
-    context_rules(c, name, &mut j);
-    redirect_rules(c, &mut j);
-    assignment_rules(c, &mut j);
+    context_rules(c, name, facts, &mut j);
+    if !c.redirects.is_empty() {
+        redirect_rules(c, &mut j);
+    }
+    if !c.assignments.is_empty() {
+        assignment_rules(c, &mut j);
+    }
     if !name.is_empty() {
         command_rules(c, name, &mut j);
-        read_rules(c, name, &mut j);
-        arg_rules(c, name, &mut j);
+        if !facts.read_exempt || !read_exempt_for(c, name) {
+            read_rules(c, name, &mut j);
+        }
+        arg_rules(c, name, facts, &mut j);
         if let Some(code) = &c.code {
             code_rules(code, &mut j);
         }
@@ -475,7 +601,7 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
         .any(|a| matches!(a, "--help" | "-help" | "--version"))
         && !matches!(c.name, Name::Dynamic(_))
         && c.code.is_none()
-        && !is_shell(name)
+        && !facts.shell
     {
         j.findings.retain(|f| f.rule == "sudo.privileged");
         j.relax("help", Decision::Allow, Risk::Low);
@@ -574,29 +700,40 @@ fn data_args(name: &str) -> bool {
 
 /// Patterns in any argument: a shell handed to an ordinary program, `/dev/tcp`, cloud
 /// metadata, credential-printing subcommands.
-fn arg_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
     let mut shell_arg = false;
     let mut dev_tcp = false;
     let mut metadata = false;
+    let runs_args = !facts.data_args && !facts.shell;
     for a in c.args() {
-        if a.contains("/dev/tcp/")
-            || a.contains("/dev/udp/")
-            || a.contains("/inet/tcp/")
-            || a.contains("/inet/udp/")
+        // Every pattern below but the exact shell words has a `/` or a `.`: skip the substring
+        // searches for the plain words most arguments are.
+        let slash = a.as_bytes().contains(&b'/');
+        if slash
+            && (a.contains("/dev/tcp/")
+                || a.contains("/dev/udp/")
+                || a.contains("/inet/tcp/")
+                || a.contains("/inet/udp/"))
         {
             dev_tcp = true;
         }
-        if a.contains("169.254.169.254")
-            || a.contains("metadata.google.internal")
-            || a.contains("100.100.100.200")
-            || a.contains("169.254.170.2")
+        if a.len() >= 11
+            && a.as_bytes().contains(&b'.')
+            && (a.contains("169.254.169.254")
+                || a.contains("metadata.google.internal")
+                || a.contains("100.100.100.200")
+                || a.contains("169.254.170.2"))
         {
             metadata = true;
         }
-        if !data_args(name) && !is_shell(name) {
-            for tok in a.split(|ch: char| ch.is_whitespace() || "=,;:'\"`|&()<>{}".contains(ch)) {
+        if runs_args {
+            let toks = a
+                .split(|ch: char| ch.is_whitespace() || "=,;:'\"`|&()<>{}".contains(ch))
+                .take(if slash { usize::MAX } else { 0 });
+            for tok in toks {
                 let t = tok.trim_start_matches('!').trim_start_matches('-');
                 if t.starts_with('/')
+                    && t.len() >= 6
                     && t.contains("bin/")
                     && matches!(
                         t.rsplit('/').next(),
@@ -655,28 +792,32 @@ fn arg_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             "an ordinary program is given a shell to run",
         );
     }
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let has = |w: &str| args.contains(&w);
     let cred = args.iter().any(|a| {
-        matches!(
-            *a,
-            "print-access-token"
-                | "print-identity-token"
-                | "get-access-token"
-                | "export-credentials"
-                | "--export-secret-keys"
-                | "--export-secret-subkeys"
-                | "find-generic-password"
-                | "find-internet-password"
-                | "dump-keychain"
-                | "get-login-password"
-                | "get-authorization-token"
-                | "requirepass"
-        ) || a.contains("aws_secret_access_key")
-            || a.contains("authentication_string")
-            || a.contains("pg_authid")
-            || a.contains("pg_shadow")
-            || a.contains("rolpassword")
+        // Every word below is at least 9 bytes long.
+        a.len() >= 9
+            && matches!(
+                *a,
+                "print-access-token"
+                    | "print-identity-token"
+                    | "get-access-token"
+                    | "export-credentials"
+                    | "--export-secret-keys"
+                    | "--export-secret-subkeys"
+                    | "find-generic-password"
+                    | "find-internet-password"
+                    | "dump-keychain"
+                    | "get-login-password"
+                    | "get-authorization-token"
+                    | "requirepass"
+            )
+            || (a.len() >= 9
+                && (a.contains("aws_secret_access_key")
+                    || a.contains("authentication_string")
+                    || a.contains("pg_authid")
+                    || a.contains("pg_shadow")
+                    || a.contains("rolpassword")))
     }) || (name == "gh" && has("auth") && has("token"))
         || (matches!(name, "kubectl" | "oc")
             && ((has("config") && has("view") && has("--raw"))
@@ -722,7 +863,7 @@ fn secret_var(t: &str) -> bool {
         .any(|k| var.contains(k))
 }
 
-fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
     let via_wrapper = c.via.iter().any(|w| {
         let replaces_shell = w.kind == WrapperKind::Prefix
             && matches!(
@@ -743,7 +884,7 @@ fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 && w.program != "eval"
                 && !w.program.is_empty())
     });
-    if interactive(c, name) {
+    if (facts.shell || facts.interpreter) && interactive(c, name) {
         if c.privileged {
             j.deny(
                 "privilege.root-shell",
@@ -756,13 +897,13 @@ fn context_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 C_SHELL,
                 "an ordinary program is made to spawn an interactive shell",
             );
-        } else if c.args().any(|a| a == "-p") && is_shell(name) {
+        } else if c.args().any(|a| a == "-p") && facts.shell {
             j.deny(
                 "privilege.shell-p",
                 C_PRIV | C_SHELL,
                 "a shell started with -p keeps set-uid privileges",
             );
-        } else if is_shell(name) && c.args().any(|a| a == "-i") {
+        } else if facts.shell && c.args().any(|a| a == "-i") {
             // Connected to the network (a `/dev/tcp` redirection, a pipe to nc) it is a
             // reverse shell and denied by those rules; on its own it is a look.
             j.ask("shell.interactive", C_SHELL, "starts an interactive shell");
@@ -891,7 +1032,9 @@ fn history_or_log_write(t: &str, j: &mut Judged) {
             C_DESTRUCTIVE,
             "erases or rewrites the shell history (hides what was done)",
         );
-    } else if (n.starts_with("/var/log/") && !base.ends_with(".gz") && !base.contains(".log."))
+    } else if (n.starts_with("/var/log/")
+        && !base.ends_with(".gz")
+        && !(base.len() > 5 && base.contains(".log.")))
         || matches!(
             base,
             "wtmp"
@@ -1151,7 +1294,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
         }
         "nft" => {
-            let a: Vec<&str> = c.args().collect();
+            let a = Args::new(c);
             if a.windows(2).any(|w| w == ["flush", "ruleset"])
                 || a.windows(2).any(|w| w[0] == "delete" && w[1] == "table")
             {
@@ -1203,7 +1346,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
         }
         "set" => {
-            let a: Vec<&str> = c.args().collect();
+            let a = Args::new(c);
             if a.windows(2).any(|w| w == ["+o", "history"]) {
                 j.deny(
                     "history.wipe",
@@ -1987,7 +2130,7 @@ fn chmod_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 fn find_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let roots = || {
         c.argv
             .iter()
@@ -2126,7 +2269,7 @@ fn find_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 fn git_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let sub = args
         .iter()
         .position(|a| !a.starts_with('-'))
@@ -2351,7 +2494,7 @@ fn protected_branch(b: &str) -> bool {
 }
 
 fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let run = args.iter().any(|a| matches!(*a, "run" | "create" | "exec"));
     if run {
         for (i, a) in args.iter().enumerate() {
@@ -2458,7 +2601,7 @@ fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 fn kubectl_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     if args.contains(&"delete") {
         let all = args
             .iter()
@@ -2497,7 +2640,7 @@ fn kubectl_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 fn service_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let stop = args
         .iter()
         .any(|a| matches!(*a, "stop" | "disable" | "mask" | "kill"));
@@ -2593,7 +2736,7 @@ fn sed_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
-    let args: Vec<&str> = c.args().collect();
+    let args = Args::new(c);
     let mut upload_file: Option<&str> = None;
     for (i, a) in args.iter().enumerate() {
         let next = args.get(i + 1).copied().unwrap_or("");
@@ -2678,13 +2821,54 @@ fn write_target(p: &str, j: &mut Judged) {
 
 /// Readers of any kind reading a secret. Commands that only touch metadata or use a key for its
 /// purpose (`chmod 600 ~/.ssh/id_rsa`, `ssh -i key`) are left out.
-fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
-    if matches!(
+fn read_exempt(name: &str) -> bool {
+    matches!(
         name,
-        "ssh" | "ssh-add" | "ssh-keygen" | "ssh-copy-id" | "chmod" | "chown" | "chgrp" | "ls" | "stat" | "test" | "[" | "[[" | "rm" | "shred" | "mkdir" | "touch" | "echo" | "printf" | "ln" | "git" | "file" | "du" | "realpath" | "readlink" | "dirname" | "basename" | "which" | "type" | "export" | "cd" | "gpg" | "openssl" if name != "openssl" || !c.args().any(|a| a == "enc" || a == "base64" || a == "s_client")
-    ) {
-        return;
-    }
+        "ssh"
+            | "ssh-add"
+            | "ssh-keygen"
+            | "ssh-copy-id"
+            | "chmod"
+            | "chown"
+            | "chgrp"
+            | "ls"
+            | "stat"
+            | "test"
+            | "["
+            | "[["
+            | "rm"
+            | "shred"
+            | "mkdir"
+            | "touch"
+            | "echo"
+            | "printf"
+            | "ln"
+            | "git"
+            | "file"
+            | "du"
+            | "realpath"
+            | "readlink"
+            | "dirname"
+            | "basename"
+            | "which"
+            | "type"
+            | "export"
+            | "cd"
+            | "gpg"
+            | "openssl"
+    )
+}
+
+/// The exemption of [`read_exempt`] names, less `openssl` reading a file out through `enc`,
+/// `base64` or `s_client`.
+fn read_exempt_for(c: &SimpleCommand, name: &str) -> bool {
+    name != "openssl"
+        || !c
+            .args()
+            .any(|a| a == "enc" || a == "base64" || a == "s_client")
+}
+
+fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     let mut worst = ReadClass::Plain;
     for w in c.argv.iter().skip(1) {
         let t = w.text.as_str();
