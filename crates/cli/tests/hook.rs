@@ -99,6 +99,14 @@ mod claude_code {
     }
 
     #[test]
+    fn editing_the_agents_own_settings_is_denied() {
+        // An agent that rewrites the project's Claude Code settings can allow itself anything
+        // and drop this hook.
+        let (decision, reason) = claude("claude_edit_own_settings.json");
+        assert_eq!(decision, "deny", "{reason}");
+    }
+
+    #[test]
     fn reading_a_private_key_is_not_allowed() {
         let (decision, reason) = claude("claude_read_private_key.json");
         assert_ne!(decision, "allow", "{reason}");
