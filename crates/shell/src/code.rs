@@ -66,7 +66,8 @@ pub fn shell_strings(code: &str) -> Vec<String> {
             i += end + 2;
             continue;
         }
-        if (code[i..].starts_with("qx") || code[i..].starts_with("%x"))
+        // Bytes, not `code[i..]`: `i` may be inside a multi-byte character.
+        if (b[i..].starts_with(b"qx") || b[i..].starts_with(b"%x"))
             && !prev_ident(b, i)
             && let Some((body, next)) = bracketed(code, i + 2)
         {
@@ -270,5 +271,19 @@ mod tests {
         );
         assert_eq!(shell_strings(r#"os.execute("/bin/sh")"#), ["/bin/sh"]);
         assert_eq!(shell_strings("qx{ls -la}"), ["ls -la"]);
+    }
+
+    #[test]
+    fn non_ascii_code_does_not_panic() {
+        // Regression: the `qx`/`%x` check sliced the string inside a multi-byte character.
+        assert!(shell_strings("print(\"é\")").is_empty());
+        assert_eq!(shell_strings("é; os.system(\"ü | sh\")"), ["ü | sh"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(code in "[a-z\"'`|({\\\\é→ ]{0,40}") {
+            let _ = shell_strings(&code);
+        }
     }
 }

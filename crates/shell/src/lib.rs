@@ -32,6 +32,7 @@
 #![cfg_attr(not(test), warn(missing_docs))]
 
 mod code;
+mod lex;
 mod prescan;
 mod unwrap;
 mod walk;

