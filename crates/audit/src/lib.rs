@@ -10,7 +10,7 @@
 //!   only after `fdatasync`, torn-tail recovery, and [`verify_dir`], which recomputes everything
 //!   and names the first problem.
 //! - [`stored`]: the log's tree ([`StoredTree`]): every node hash on disk in post-order, only the
-//!   levels of 256 leaves and up and the right frontier in memory, so memory stays flat as the
+//!   levels of 4,096 leaves and up and the right frontier in memory, so memory stays flat as the
 //!   log grows; same RFC 9162 code and identical proofs as [`Tree`].
 //!
 //! A verifier needs only a checkpoint, the log's public key and a proof:
