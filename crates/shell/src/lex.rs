@@ -161,7 +161,17 @@ fn is_boundary(c: u8) -> bool {
 /// any byte outside the subset.
 fn word(b: &[u8], i: &mut usize) -> Option<Word> {
     let start = *i;
-    let mut text: Vec<u8> = Vec::new();
+    // Most words are unquoted: their text is their bytes, copied once.
+    let plain = b[start..]
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || b"_./,:@%+-=*?[]{}".contains(&c)))
+        .map_or(b.len(), |p| start + p);
+    if plain > start && b.get(plain).is_none_or(|&c| is_boundary(c)) {
+        *i = plain;
+        let text = std::str::from_utf8(&b[start..plain]).ok()?;
+        return Some(Word::literal(text));
+    }
+    let mut text: Vec<u8> = Vec::with_capacity((b.len() - start).min(64));
     while let Some(&c) = b.get(*i) {
         match c {
             b' ' | b'\t' | b'|' | b'&' | b';' | b'<' | b'>' => break,

@@ -124,19 +124,19 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
         }
         let step = match raw.argv.first() {
             Some(first) if !first.dynamic => {
-                let name = basename(&first.text).to_owned();
+                let name = basename(&first.text);
                 // `echo 'rm -rf /' | sh`: literal data piped into a shell is a script; read it as
                 // a here-string would be read.
                 match raw.stdin {
-                    Source::Pipe(i) if is_shell(&name) => match w.literal_output(i) {
+                    Source::Pipe(i) if is_shell(name) => match w.literal_output(i) {
                         Some(text) => {
                             let mut fed = raw.clone();
                             fed.stdin = Source::HereString(Word::literal(text));
-                            classify(&name, &fed)
+                            classify(name, &fed)
                         }
-                        None => classify(&name, &raw),
+                        None => classify(name, &raw),
                     },
-                    _ => classify(&name, &raw),
+                    _ => classify(name, &raw),
                 }
             }
             _ => Step::Keep,
@@ -283,14 +283,16 @@ fn feed_xargs(argv: &mut Vec<Word>, replace: Option<&str>, input: Vec<Word>) {
 }
 
 fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<usize>> {
-    let program = raw
-        .argv
-        .first()
-        .map(|f| basename(&f.text).to_owned())
-        .unwrap_or_default();
+    let name = raw.argv.first().map_or("", |f| basename(&f.text));
     env_commands(w, &raw.assignments, ctx)?;
-    let code = inline_code(&program, &raw);
+    let code = inline_code(name, &raw);
     let from_code: Vec<String> = code.as_deref().map(code::shell_strings).unwrap_or_default();
+    // Owned only when a nested command needs it (most commands have none).
+    let program = if from_code.is_empty() && extras.is_empty() {
+        String::new()
+    } else {
+        name.to_owned()
+    };
     let me = w.push(raw, ctx, code)?;
     for s in from_code {
         w.nested(&s, ctx, WrapperKind::Interpreter, &program)?;
