@@ -709,7 +709,11 @@ fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
         // Every pattern below but the exact shell words has a `/` or a `.`: skip the substring
         // searches for the plain words most arguments are.
         let slash = a.as_bytes().contains(&b'/');
+        // `str::contains` sets up a two-way searcher per call: look for the shared piece first.
         if slash
+            && a.as_bytes()
+                .windows(5)
+                .any(|w| w == b"/dev/" || w == b"inet/")
             && (a.contains("/dev/tcp/")
                 || a.contains("/dev/udp/")
                 || a.contains("/inet/tcp/")
@@ -718,7 +722,9 @@ fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
             dev_tcp = true;
         }
         if a.len() >= 11
-            && a.as_bytes().contains(&b'.')
+            && a.as_bytes()
+                .windows(4)
+                .any(|w| w == b"169." || w == b"100." || w == b"data")
             && (a.contains("169.254.169.254")
                 || a.contains("metadata.google.internal")
                 || a.contains("100.100.100.200")
