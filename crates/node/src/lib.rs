@@ -6,7 +6,8 @@
 //! - [`Node`]: the single writer that makes batches durable (group commit), judges every event
 //!   with the command engine, feeds each agent's behavioural monitor, raises [`AlertRecord`]s,
 //!   and appends every decision and alert to the audit log before acknowledging. On start it
-//!   replays the journal, so profiles resume after a crash.
+//!   replays the journal, so profiles resume after a crash ([`Node::agents`] lists them), and
+//!   audits any journalled event whose decision a crash kept out of the audit log.
 //! - [`routes`]: the HTTP surface (axum): `POST /v1/events`, `GET /v1/agents/{id}`,
 //!   `GET /v1/alerts` and its server-sent-events stream, the audit endpoints, `/metrics`.
 //!
