@@ -124,7 +124,7 @@ fn cmp_joined(name: &str, words: &[&str]) -> core::cmp::Ordering {
         let w = w.as_bytes();
         let n = rest.len().min(w.len());
         let (head, tail) = rest.split_at(n);
-        match head.cmp(w.get(..n).unwrap_or_default()) {
+        match cmp_bytes(head, w.get(..n).unwrap_or_default()) {
             Ordering::Equal => {}
             o => return o,
         }
@@ -138,6 +138,18 @@ fn cmp_joined(name: &str, words: &[&str]) -> core::cmp::Ordering {
     } else {
         Ordering::Greater
     }
+}
+
+/// Byte-wise order (as `str`'s `Ord`) by a plain loop: command names are a few bytes long, and
+/// a loop beats a call into `memcmp` for each probe of a binary search.
+#[inline]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// The most words a subcommand name has.
@@ -202,7 +214,9 @@ fn exact(name: &str) -> Option<(usize, &'static Command)> {
     let lo = usize::from(*BY_FIRST.get(b)?);
     let hi = usize::from(*BY_FIRST.get(b + 1)?);
     let bucket = COMMANDS.get(lo..hi)?;
-    let i = bucket.binary_search_by(|c| c.name.cmp(name)).ok()?;
+    let i = bucket
+        .binary_search_by(|c| cmp_bytes(c.name.as_bytes(), name.as_bytes()))
+        .ok()?;
     bucket.get(i).map(|c| (lo + i, c))
 }
 
