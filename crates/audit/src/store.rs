@@ -16,6 +16,8 @@
 //! nodes are recomputed from it on open and checked against `tree.dat`); for a checkpoint it is
 //! a checksum.
 //!
+//! Opening streams `leaves.dat` (it is not read into memory) and checks every record.
+//!
 //! Durability: [`Log::append_batch`] writes a whole batch with one `write` and one `fdatasync`
 //! (group commit) and only then returns, so an index returned is on disk. After a crash the
 //! file may end in a torn record (a batch that was being written). Opening for writing
@@ -35,7 +37,7 @@ use crate::checkpoint::{
     Checkpoint, NoteVerifier, open_checkpoint, sign_checkpoint, valid_key_name,
 };
 use crate::error::{Error, Result};
-use crate::stored::{Offsets, StoredTree};
+use crate::stored::{Offsets, OffsetsBuilder, StoredTree, TreeBuilder};
 use crate::tree::{Tree, leaf_hash, verify_consistency};
 
 /// Largest leaf accepted (16 MiB).
@@ -190,6 +192,91 @@ fn scan(alg: HashAlg, bytes: &[u8]) -> (Vec<Rec>, End) {
     (recs, End::Clean)
 }
 
+/// [`scan`] without holding the file: reads `file` in windows of [`WINDOW`] bytes and hands
+/// each intact record (offsets in the file) to `f`. Returns the number of records, how the file
+/// ends and its length. Only when a record does not parse is the rest of the file read at once
+/// (a torn tail is short; damage in the middle is an error either way).
+fn scan_file(
+    alg: HashAlg,
+    path: &Path,
+    file: &File,
+    mut f: impl FnMut(Rec) -> Result<()>,
+) -> Result<(u64, End, usize)> {
+    let len = file.metadata().map_err(io(path))?.len();
+    let len = usize::try_from(len).map_err(|_| Error::Tampered {
+        file: LEAVES,
+        detail: "file larger than the address space".to_owned(),
+    })?;
+    let mut header = [0u8; HEADER];
+    if len < HEADER {
+        return Err(Error::Tampered {
+            file: LEAVES,
+            detail: "bad file header".to_owned(),
+        });
+    }
+    file.read_exact_at(&mut header, 0).map_err(io(path))?;
+    check_header(LEAVES, &header, LEAVES_MAGIC)?;
+    // win holds the file's bytes from `base`; `at` is relative to it.
+    let (mut win, mut base, mut at, mut count) = (Vec::new(), HEADER, 0usize, 0u64);
+    loop {
+        if base + at >= len {
+            return Ok((count, End::Clean, len));
+        }
+        match parse_record(alg, &win, at) {
+            Ok(r) => {
+                at = r.payload + r.len + TRAILER;
+                f(Rec {
+                    payload: base + r.payload,
+                    len: r.len,
+                    check: r.check,
+                })?;
+                count += 1;
+            }
+            Err(reason) => {
+                let have = base + win.len();
+                if have < len {
+                    // Perhaps only cut off by the window: read on, as far as the record needs.
+                    // A record that is whole and still bad needs the rest of the file (to tell a
+                    // torn tail from damage).
+                    let avail = win.len() - at;
+                    let want = match win.get(at..at + 4) {
+                        None => WINDOW,
+                        Some(l) => {
+                            let l = u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                            let total = 4 + l + TRAILER;
+                            if l <= MAX_LEAF && avail < total {
+                                WINDOW.max(total - avail)
+                            } else {
+                                len - have
+                            }
+                        }
+                    };
+                    win.drain(..at);
+                    base += at;
+                    at = 0;
+                    let old = win.len();
+                    win.resize(old + want.min(len - have), 0);
+                    file.read_exact_at(&mut win[old..], have as u64)
+                        .map_err(io(path))?;
+                    continue;
+                }
+                // Crash tears only the end; an intact record further on means this is damage.
+                let resync = (at + 1..win.len()).any(|q| parse_record(alg, &win, q).is_ok());
+                let offset = base + at;
+                let end = if resync {
+                    End::Corrupt { offset, reason }
+                } else {
+                    End::Torn { offset, reason }
+                };
+                return Ok((count, end, len));
+            }
+        }
+    }
+}
+
+/// Bytes [`scan_file`] reads at a time (small in unit tests, so that records straddle windows).
+const WINDOW: usize = if cfg!(test) { 4096 } else { 4 << 20 };
+
 fn read_all(path: &Path, file: &mut File) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io(path))?;
@@ -335,7 +422,7 @@ impl Log {
         let alg = config.alg;
 
         let lpath = dir.join(LEAVES);
-        let mut leaves = OpenOptions::new()
+        let leaves = OpenOptions::new()
             .read(true)
             .write(writable)
             .open(&lpath)
@@ -346,9 +433,14 @@ impl Log {
             leaves.lock_shared()
         }
         .map_err(io(&lpath))?;
-        let bytes = read_all(&lpath, &mut leaves)?;
-        check_header(LEAVES, &bytes, LEAVES_MAGIC)?;
-        let (recs, end) = scan(alg, &bytes);
+        // The records stream through (the file is not held in memory) into the tree and the
+        // offsets, which bring tree.dat and index.dat in line as they go.
+        let mut tree = TreeBuilder::new(dir, alg, writable)?;
+        let mut offsets = OffsetsBuilder::new(dir, writable)?;
+        let (count, end, file_len) = scan_file(alg, &lpath, &leaves, |r| {
+            tree.push(r.check)?;
+            offsets.push((r.payload - 4) as u64)
+        })?;
         let cpath = dir.join(CHECKPOINTS);
         let mut checkpoints_file = OpenOptions::new()
             .read(true)
@@ -383,23 +475,23 @@ impl Log {
             .unwrap_or(0);
 
         let leaves_end = match end {
-            End::Clean => bytes.len(),
+            End::Clean => file_len,
             End::Corrupt { offset, reason } => {
                 return Err(Error::Tampered {
                     file: LEAVES,
                     detail: format!(
                         "record {} at offset {offset}: {reason}, and intact records follow",
-                        recs.len()
+                        count
                     ),
                 });
             }
             End::Torn { offset, reason } => {
-                if (recs.len() as u64) < covered {
+                if (count) < covered {
                     return Err(Error::Tampered {
                         file: LEAVES,
                         detail: format!(
                             "record {} at offset {offset}: {reason}; a checkpoint covers {covered} leaves",
-                            recs.len()
+                            count
                         ),
                     });
                 }
@@ -421,7 +513,7 @@ impl Log {
         };
         if writable {
             // Recovery: drop exactly the torn tails (never acknowledged) and make that durable.
-            if leaves_end < bytes.len() {
+            if leaves_end < file_len {
                 leaves
                     .set_len(leaves_end as u64)
                     .and_then(|()| leaves.sync_all())
@@ -434,10 +526,8 @@ impl Log {
                     .map_err(io(&cpath))?;
             }
         }
-        drop(bytes);
-        let tree = StoredTree::open(dir, alg, recs.iter().map(|r| r.check), writable)?;
-        let offsets = Offsets::open(dir, recs.iter().map(|r| (r.payload - 4) as u64), writable)?;
-        drop(recs);
+        let tree = tree.finish()?;
+        let offsets = offsets.finish()?;
         for (i, c) in checkpoints.iter().enumerate() {
             let cp = &c.checkpoint;
             if cp.size > tree.size() {
@@ -840,6 +930,54 @@ mod tests {
         let mut log = Log::open(&d).unwrap();
         assert_eq!(log.append(b"three").unwrap(), 2);
         drop(log); // verify_dir waits for the writer's lock
+        verify_dir(&d).unwrap();
+    }
+
+    #[test]
+    fn records_straddling_scan_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("log");
+        let alg = HashAlg::Sha3_256;
+        let mut log = Log::create_with_key(&d, alg, "t", &key()).unwrap();
+        // Sizes around and far above the 4 KiB test window, so records cross its edges.
+        let items: Vec<Vec<u8>> = (0..400usize)
+            .map(|i| {
+                vec![(i % 251) as u8; (i * 37) % 700 + if i % 97 == 5 { 3 * WINDOW } else { 0 }]
+            })
+            .collect();
+        let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+        log.append_batch(&refs).unwrap();
+        drop(log);
+        let mut mem = Tree::new(alg);
+        for d in &items {
+            mem.push_data(d);
+        }
+        let log = Log::open(&d).unwrap();
+        assert_eq!(log.size(), 400);
+        assert_eq!(log.tree().root(), mem.root());
+        for i in [0, 5, 102, 199, 399] {
+            assert_eq!(log.leaf_data(i).unwrap(), items[i as usize]);
+        }
+        drop(log);
+        let path = d.join(LEAVES);
+        let good = fs::read(&path).unwrap();
+        // A torn tail after many windows is cut exactly.
+        let mut torn = good.clone();
+        torn.extend_from_slice(&(5000u32).to_be_bytes());
+        torn.extend_from_slice(&[1; 4500]);
+        fs::write(&path, &torn).unwrap();
+        let log = Log::open(&d).unwrap();
+        assert_eq!(log.size(), 400);
+        drop(log);
+        assert_eq!(fs::read(&path).unwrap(), good);
+        // Damage far from the start, with intact records after it, is refused.
+        let mut bad = good.clone();
+        let at = good.len() * 2 / 3;
+        bad[at] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        let err = Log::open(&d).unwrap_err().to_string();
+        assert!(err.contains("intact records follow"), "{err}");
+        fs::write(&path, &good).unwrap();
         verify_dir(&d).unwrap();
     }
 

@@ -239,6 +239,82 @@ fn push_leaf(
     Ok(())
 }
 
+/// Opens `tree.dat` and brings it in line with the verified leaf hashes pushed, one by one.
+pub(crate) struct TreeBuilder {
+    alg: HashAlg,
+    rb: Rebuild,
+    upper: Vec<Vec<Hash>>,
+    frontier: Vec<Hash>,
+    size: u64,
+}
+
+impl TreeBuilder {
+    pub(crate) fn new(dir: &Path, alg: HashAlg, writable: bool) -> Result<TreeBuilder> {
+        Ok(TreeBuilder {
+            alg,
+            rb: Rebuild::open(dir, TREE, writable)?,
+            upper: Vec::new(),
+            frontier: Vec::new(),
+            size: 0,
+        })
+    }
+
+    pub(crate) fn push(&mut self, leaf: Hash) -> Result<()> {
+        let (rb, upper) = (&mut self.rb, &mut self.upper);
+        push_leaf(
+            self.alg,
+            &mut self.frontier,
+            self.size,
+            leaf,
+            |level, _, h| {
+                if level >= CACHED_LEVEL {
+                    let k = (level - CACHED_LEVEL) as usize;
+                    if upper.len() <= k {
+                        upper.push(Vec::new());
+                    }
+                    upper[k].push(*h);
+                }
+                rb.feed(&h.0)
+            },
+        )?;
+        self.size += 1;
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<StoredTree> {
+        Ok(StoredTree {
+            alg: self.alg,
+            size: self.size,
+            nodes: self.rb.finish()?,
+            upper: self.upper,
+            frontier: self.frontier,
+        })
+    }
+}
+
+/// Opens `index.dat` and brings it in line with the verified record offsets pushed.
+pub(crate) struct OffsetsBuilder {
+    rb: Rebuild,
+}
+
+impl OffsetsBuilder {
+    pub(crate) fn new(dir: &Path, writable: bool) -> Result<OffsetsBuilder> {
+        Ok(OffsetsBuilder {
+            rb: Rebuild::open(dir, INDEX, writable)?,
+        })
+    }
+
+    pub(crate) fn push(&mut self, offset: u64) -> Result<()> {
+        self.rb.feed(&offset.to_be_bytes())
+    }
+
+    pub(crate) fn finish(self) -> Result<Offsets> {
+        Ok(Offsets {
+            backing: self.rb.finish()?,
+        })
+    }
+}
+
 /// A batch of leaves hashed into the tree but not yet part of it (see [`StoredTree::stage`]).
 #[derive(Debug)]
 pub(crate) struct Staged {
@@ -264,36 +340,18 @@ pub struct StoredTree {
 
 impl StoredTree {
     /// Opens `tree.dat` in `dir` for the verified leaf hashes `leaves`, bringing it in line.
+    #[cfg(test)]
     pub(crate) fn open(
         dir: &Path,
         alg: HashAlg,
         leaves: impl Iterator<Item = Hash>,
         writable: bool,
     ) -> Result<StoredTree> {
-        let mut rb = Rebuild::open(dir, TREE, writable)?;
-        let mut upper: Vec<Vec<Hash>> = Vec::new();
-        let mut frontier = Vec::new();
-        let mut size = 0u64;
+        let mut b = TreeBuilder::new(dir, alg, writable)?;
         for leaf in leaves {
-            push_leaf(alg, &mut frontier, size, leaf, |level, _, h| {
-                if level >= CACHED_LEVEL {
-                    let k = (level - CACHED_LEVEL) as usize;
-                    if upper.len() <= k {
-                        upper.push(Vec::new());
-                    }
-                    upper[k].push(*h);
-                }
-                rb.feed(&h.0)
-            })?;
-            size += 1;
+            b.push(leaf)?;
         }
-        Ok(StoredTree {
-            alg,
-            size,
-            nodes: rb.finish()?,
-            upper,
-            frontier,
-        })
+        b.finish()
     }
 
     /// The hash algorithm.
@@ -431,21 +489,6 @@ pub(crate) struct Offsets {
 }
 
 impl Offsets {
-    /// Opens `index.dat` in `dir` for the verified record offsets `offsets`, bringing it in line.
-    pub(crate) fn open(
-        dir: &Path,
-        offsets: impl Iterator<Item = u64>,
-        writable: bool,
-    ) -> Result<Offsets> {
-        let mut rb = Rebuild::open(dir, INDEX, writable)?;
-        for off in offsets {
-            rb.feed(&off.to_be_bytes())?;
-        }
-        Ok(Offsets {
-            backing: rb.finish()?,
-        })
-    }
-
     /// The record offset of leaf `index` (which the caller checked is below the size).
     pub(crate) fn get(&self, index: u64) -> Result<u64> {
         let mut b = [0u8; 8];
