@@ -628,6 +628,10 @@ impl NodeLoop {
             let Ok(mut m) = moments_of(&self.cfg.fleet, &rows) else {
                 return;
             };
+            if m.count() == 0 {
+                // No agents yet: nothing to report (an empty summary would be merged as malformed).
+                return;
+            }
             if self.cfg.byzantine_shift != 0.0 && m.count() > 0 {
                 let mean: Vec<f64> = m
                     .mean()
