@@ -433,6 +433,8 @@ pub(crate) struct NameFacts {
     data_args: bool,
     /// Left out of the secret-reader rules (metadata only, or uses a key for its purpose).
     read_exempt: bool,
+    /// May have a rule in [`command_rules`].
+    command_rules: bool,
 }
 
 fn facts_of(name: &str) -> NameFacts {
@@ -441,6 +443,7 @@ fn facts_of(name: &str) -> NameFacts {
         interpreter: is_interpreter(name),
         data_args: data_args(name),
         read_exempt: read_exempt(name),
+        command_rules: has_command_rule(name),
     }
 }
 
@@ -587,7 +590,9 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
         assignment_rules(c, &mut j);
     }
     if !name.is_empty() {
-        command_rules(c, name, &mut j);
+        if facts.command_rules {
+            command_rules(c, name, &mut j);
+        }
         if !facts.read_exempt || !read_exempt_for(c, name) {
             read_rules(c, name, &mut j);
         }
@@ -1105,6 +1110,313 @@ fn assignment(name: &str, value: &str, j: &mut Judged) {
         ),
         _ => {}
     }
+}
+
+/// Every string in the arm patterns and guards of [`command_rules`] (a superset of the names
+/// it has rules for), sorted: a name not in it (and not `mkfs*`) has no command rule, so the
+/// long `match` is skipped. `command_rule_names_cover_the_match` re-reads the source to keep it
+/// complete.
+const COMMAND_RULE_NAMES: &[&str] = &[
+    "--",
+    "--checkpoint-action=exec",
+    "--command",
+    "--dereference-recursive",
+    "--help",
+    "--info-script",
+    "--interactive",
+    "--list",
+    "--login",
+    "--new-volume-script",
+    "--recursive",
+    "--regex",
+    "--regexp",
+    "--regexp=",
+    "--rsh-command",
+    "--script",
+    "--script=",
+    "--security-erase",
+    "--shell",
+    "--target",
+    "--target=",
+    "--to-command",
+    "--trim-sector",
+    "--unzip-command",
+    "--use-compress-program",
+    "--vacuum-time=",
+    "--zero-superblock",
+    "-D",
+    "-F",
+    "-I",
+    "-R",
+    "-TT",
+    "-c",
+    "-d",
+    "-display",
+    "-e",
+    "-i",
+    "-is",
+    "-l",
+    "-s",
+    "-sC",
+    "-si",
+    "-su",
+    "-t",
+    "-w",
+    "-z",
+    ".",
+    "/",
+    "0",
+    "1h",
+    "1m",
+    "HISTFILE",
+    "aa-disable",
+    "aa-teardown",
+    "access_key",
+    "ack",
+    "adduser",
+    "ag",
+    "api-key",
+    "api_key",
+    "apikey",
+    "arptables",
+    "at",
+    "auditctl",
+    "aws",
+    "az",
+    "base64",
+    "batch",
+    "begin openssh",
+    "begin rsa",
+    "bind",
+    "blkdiscard",
+    "bore",
+    "bsdtar",
+    "capsh",
+    "cfdisk",
+    "changes the running kernel",
+    "chattr",
+    "chgrp",
+    "chmod",
+    "chown",
+    "chpasswd",
+    "clickhouse-client",
+    "cloudflared",
+    "cp",
+    "cqlsh",
+    "credential",
+    "crontab",
+    "cryptcat",
+    "cryptsetup",
+    "curl",
+    "db.drop",
+    "dd",
+    "declare",
+    "del",
+    "delete",
+    "deluser",
+    "destroy",
+    "disable",
+    "docker",
+    "doctl",
+    "dropdb",
+    "drops a database",
+    "dropuser",
+    "ebtables",
+    "edits sudo rights",
+    "egrep",
+    "emacs",
+    "erase",
+    "ex",
+    "export",
+    "fdisk",
+    "fgrep",
+    "find",
+    "firebase",
+    "flushall",
+    "flushdb",
+    "flyctl",
+    "gcloud",
+    "gdb",
+    "gdisk",
+    "gh",
+    "git",
+    "git-grep",
+    "gpasswd",
+    "grep",
+    "gsutil",
+    "gtar",
+    "gvim",
+    "halt",
+    "hcloud",
+    "hdparm",
+    "helm",
+    "heroku",
+    "hexdump",
+    "history",
+    "init",
+    "insmod",
+    "install",
+    "ionice",
+    "ip6tables",
+    "iptables",
+    "iptables-legacy",
+    "iptables-nft",
+    "journalctl",
+    "kexec",
+    "kill",
+    "killall",
+    "killall5",
+    "ksu",
+    "kubectl",
+    "less",
+    "linode-cli",
+    "linux32",
+    "linux64",
+    "lldb",
+    "ln",
+    "loads code into the running kernel",
+    "local",
+    "localtunnel",
+    "lt",
+    "luksErase",
+    "luksKillSlot",
+    "man",
+    "mariadb",
+    "mdadm",
+    "mkdosfs",
+    "mke2fs",
+    "mkfifo",
+    "mkfs",
+    "mknod",
+    "mkntfs",
+    "mkswap",
+    "modprobe",
+    "mongo",
+    "mongosh",
+    "more",
+    "most",
+    "mount",
+    "mv",
+    "mysql",
+    "nano",
+    "nc",
+    "nc.openbsd",
+    "nc.traditional",
+    "ncat",
+    "nerdctl",
+    "netcat",
+    "nft",
+    "ngrok",
+    "nmap",
+    "npm",
+    "nvim",
+    "oc",
+    "oci",
+    "od",
+    "openssl",
+    "parted",
+    "passwd",
+    "password",
+    "perl",
+    "permissive",
+    "pg",
+    "pkill",
+    "podman",
+    "poweroff",
+    "print",
+    "private key",
+    "private_key",
+    "psql",
+    "pulumi",
+    "pwncat",
+    "rc-service",
+    "rclone",
+    "readonly",
+    "reboot",
+    "redis-cli",
+    "reset",
+    "rg",
+    "rm",
+    "rmdir",
+    "rmmod",
+    "root",
+    "rsync",
+    "run-parts",
+    "rview",
+    "rvim",
+    "s3cmd",
+    "s_client",
+    "s_server",
+    "scp",
+    "script",
+    "secret",
+    "security.disable",
+    "sed",
+    "service",
+    "set",
+    "setarch",
+    "setcap",
+    "setenforce",
+    "sfdisk",
+    "sftp",
+    "sgdisk",
+    "shred",
+    "shutdown",
+    "socat",
+    "source",
+    "sqlite3",
+    "srm",
+    "ssh",
+    "ssh-keygen",
+    "start-stop-daemon",
+    "su",
+    "sudo",
+    "sudosh",
+    "sv",
+    "system.kernel",
+    "systemctl",
+    "tar",
+    "tcpdump",
+    "tee",
+    "telinit",
+    "telnet",
+    "terraform",
+    "terragrunt",
+    "tofu",
+    "token",
+    "truncate",
+    "turns AppArmor off",
+    "typeset",
+    "ufw",
+    "un",
+    "uninstall",
+    "unlink",
+    "unset",
+    "useradd",
+    "userdel",
+    "usermod",
+    "uuencode",
+    "vercel",
+    "vi",
+    "view",
+    "vim",
+    "vimdiff",
+    "visudo",
+    "wget",
+    "wipe",
+    "wipefs",
+    "write.sudoers",
+    "xterm",
+    "xxd",
+    "zfs",
+    "zip",
+    "zpool",
+    "ztcp",
+];
+
+/// True when [`command_rules`] may have a rule for `name`.
+fn has_command_rule(name: &str) -> bool {
+    name.starts_with("mkfs") || COMMAND_RULE_NAMES.binary_search(&name).is_ok()
 }
 
 fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
@@ -3029,5 +3341,60 @@ fn code_rules(code: &str, j: &mut Judged) {
             C_READ,
             "inline code reads a secret (private key, credentials, password database)",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The string literals of `command_rules`' arm patterns and guards, read from this file:
+    /// every one must be in [`COMMAND_RULE_NAMES`], or a rule would be skipped.
+    #[test]
+    fn command_rule_names_cover_the_match() {
+        let src = include_str!("judge.rs");
+        let start = src.find("\nfn command_rules(").unwrap();
+        let end = src[start..].find("\nfn editor_escape").unwrap() + start;
+        let mut in_head = false;
+        let mut seen = 0;
+        for line in src[start..end].lines() {
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            let t = line.trim();
+            if indent == 8 && (t.starts_with('"') || t.starts_with("_ if") || t.starts_with('|')) {
+                in_head = true;
+            }
+            if !in_head {
+                continue;
+            }
+            let mut rest = line;
+            while let Some(open) = rest.find('"') {
+                let after = &rest[open + 1..];
+                let close = after.find('"').unwrap();
+                let lit = &after[..close];
+                seen += 1;
+                assert!(
+                    COMMAND_RULE_NAMES.contains(&lit),
+                    "{lit:?} is in command_rules but not in COMMAND_RULE_NAMES"
+                );
+                rest = &after[close + 1..];
+            }
+            if line.contains("=>") {
+                in_head = false;
+            }
+        }
+        assert!(
+            seen > 200,
+            "found only {seen} literals: the reader no longer fits the code"
+        );
+        assert!(
+            COMMAND_RULE_NAMES.windows(2).all(|w| w[0] < w[1]),
+            "not sorted"
+        );
+    }
+
+    #[test]
+    fn names_without_rules_skip_the_match() {
+        assert!(has_command_rule("rm") && has_command_rule("git") && has_command_rule("mkfs.ext4"));
+        assert!(!has_command_rule("ls") && !has_command_rule("cat") && !has_command_rule("cargo"));
     }
 }
