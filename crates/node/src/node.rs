@@ -20,6 +20,7 @@
 //! `docs/decisions/0093-audit-tiles.md`).
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -581,7 +582,8 @@ impl Leaves {
     fn decision(&mut self, seq: u64, body: &[u8]) {
         self.bytes
             .extend_from_slice(b"{\"type\":\"decision\",\"seq\":");
-        self.bytes.extend_from_slice(seq.to_string().as_bytes());
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.bytes, "{seq}");
         self.bytes.push(b',');
         self.bytes
             .extend_from_slice(body.get(1..).unwrap_or_default());
@@ -773,4 +775,50 @@ fn decision_body(event: &Event, verdict: &Verdict, out: &mut Vec<u8>) {
     };
     // Serialising these plain structs into a Vec cannot fail.
     let _ = serde_json::to_writer(out, &body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decision_leaf_is_the_canonical_json_of_the_whole_record() {
+        let engine = Engine::builtin();
+        let event = Event {
+            agent_id: "a \"quoted\" agent".into(),
+            timestamp_ms: 1_765_000_000_123,
+            action: Action::Command("rm -rf / # \u{e9}".into()),
+            outcome: None,
+        };
+        let verdict = judge(&engine, &event);
+        let mut body = Vec::new();
+        decision_body(&event, &verdict, &mut body);
+        let mut leaves = Leaves::default();
+        leaves.decision(12_345, &body);
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            r#type: &'static str,
+            seq: u64,
+            #[serde(flatten)]
+            body: DecisionBody<'a>,
+        }
+        let whole = serde_json::to_vec(&Whole {
+            r#type: "decision",
+            seq: 12_345,
+            body: DecisionBody {
+                agent_id: &event.agent_id,
+                timestamp_ms: event.timestamp_ms,
+                action: &event.action,
+                decision: verdict.decision,
+                rules: verdict
+                    .commands
+                    .iter()
+                    .flat_map(|c| c.rules.iter().map(String::as_str))
+                    .collect(),
+                reason: &verdict.reason,
+            },
+        })
+        .unwrap();
+        assert_eq!(leaves.slices(), vec![whole.as_slice()]);
+    }
 }
