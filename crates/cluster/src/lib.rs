@@ -4,7 +4,7 @@
 //! may drop, delay, reorder, replay or forge messages. This crate makes that safe:
 //!
 //! - [`Membership`] lists every node: its id, its level and parent in the hierarchy, its Ed25519
-//!   identity key, its X25519 link key and (optionally) its attestation key. The list is signed by
+//!   identity key, its X25519 link key and (optionally) its attestation reference. The list is signed by
 //!   the cluster authority ([`SignedMembership`]); a node accepts peers only from a list whose
 //!   signature verifies.
 //! - [`LinkKeys`] and [`Link`] seal every frame to its recipient with the Noise protocol's one-way
@@ -16,6 +16,10 @@
 //!   someone else, and replays (a per-sender sliding window over sequence numbers).
 //! - [`nats`] carries sealed frames over JetStream: one inbox subject per node, a durable stream,
 //!   acknowledgements after processing.
+//! - [`attestation`] admits a child only after its TPM quote over a fresh nonce verifies against
+//!   the key and measurements ([`AttestationRef`]) the membership pins (with swtpm the root of
+//!   trust is software, and reports say so); [`node_loop`] runs the protocol and
+//!   [`setup`] writes a whole cluster (`toolcap cluster init`).
 //!
 //! Application records inside frames (summaries, evidence, clock entries) are additionally signed
 //! with the nodes' Ed25519 identity keys by the protocol crates; the link layer adds

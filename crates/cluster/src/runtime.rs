@@ -3,7 +3,7 @@
 //!
 //! - [`split_config`] reads a server TOML file with an optional `[cluster]` section.
 //! - [`serve`] opens the node, serves the server's and the node's routes plus
-//!   `GET /v1/cluster` (the [`ClusterStatus`] as JSON), and runs the [`NodeLoop`] beside them.
+//!   `GET /v1/cluster` (the [`ClusterStatus`](crate::node_loop::ClusterStatus) as JSON), and runs the [`NodeLoop`] beside them.
 //! - The loop's statistics are the node's agents ([`NodeStats`]: per agent, its deny rate and its
 //!   last behavioural score), its evidence goes to the node's audit log ([`AuditSink`]).
 
