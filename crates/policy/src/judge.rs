@@ -2635,15 +2635,34 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
                     "git push --force-with-lease",
                 );
             }
-            if rest
-                .iter()
-                .any(|a| *a == "--delete" || *a == "-d" || (a.starts_with(':') && a.len() > 1))
-            {
-                j.ask(
-                    "git.push-delete",
-                    Capabilities::DESTRUCTIVE | C_UPLOAD,
-                    "deletes a remote branch or tag",
-                );
+            let delete_flag = rest.iter().any(|a| *a == "--delete" || *a == "-d");
+            if delete_flag || rest.iter().any(|a| a.starts_with(':') && a.len() > 1) {
+                // `git push origin --delete main`, `git push origin :main`: the shared line.
+                let protected = rest
+                    .iter()
+                    .skip_while(|a| a.starts_with('-'))
+                    .skip(1)
+                    .any(|r| {
+                        let r = if delete_flag {
+                            *r
+                        } else {
+                            r.strip_prefix(':').unwrap_or("")
+                        };
+                        protected_branch(r.trim_start_matches("refs/heads/"))
+                    });
+                if protected {
+                    j.deny(
+                        "git.push-delete-protected",
+                        Capabilities::DESTRUCTIVE | C_UPLOAD,
+                        "deletes a main, release or production branch on the remote",
+                    );
+                } else {
+                    j.ask(
+                        "git.push-delete",
+                        Capabilities::DESTRUCTIVE | C_UPLOAD,
+                        "deletes a remote branch or tag",
+                    );
+                }
             }
         }
         "reset" if rest.contains(&"--hard") => j.hit_alt(

@@ -879,6 +879,20 @@ mod remaining_misses {
             ],
             Decision::Allow,
         );
+        assert_all(
+            &[
+                "git push origin --delete main",
+                "git push origin :release/2.0",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "git push origin --delete feature/x",
+                "git push origin :old-topic",
+            ],
+            Decision::Ask,
+        );
         let v = Engine::builtin().check("git checkout -- .");
         assert_eq!(
             v.alternative.as_deref(),
