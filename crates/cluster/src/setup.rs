@@ -59,24 +59,29 @@ fn generate(
     cluster: &str,
     shape: &[(&str, Level, Option<&str>, Option<AttestationRef>)],
 ) -> Result<Membership, ClusterError> {
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let authority = SigningKey::generate_os()?;
     let mut members = Vec::new();
+    let mut keys = Vec::new();
     for (id, level, parent, attestation) in shape {
         let identity = SigningKey::generate_os()?;
         let link = LinkKeys::generate()?;
         let mut member = Member::new(id, *level, *parent, identity.verifying_key(), link.public());
         member.attestation = attestation.clone();
         members.push(member);
-        keyfile::write_signing_key(&dir.join(format!("{id}.identity.key")), &identity)?;
-        write_secret(&dir.join(format!("{id}.link.key")), &*link.secret())?;
+        keys.push((*id, identity, link));
     }
     let membership = Membership {
         cluster: cluster.to_owned(),
         version: 1,
         members,
     };
+    // Nothing is written for a list that would not verify.
     membership.validate()?;
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for (id, identity, link) in keys {
+        keyfile::write_signing_key(&dir.join(format!("{id}.identity.key")), &identity)?;
+        write_secret(&dir.join(format!("{id}.link.key")), &*link.secret())?;
+    }
     let signed = SignedMembership::sign(membership.clone(), &authority);
     let mut bytes = signed.signature.to_bytes().to_vec();
     bytes.extend_from_slice(&signed.bytes);
@@ -436,6 +441,71 @@ mod tests {
         bytes[last] ^= 1;
         std::fs::write(&path, bytes).unwrap();
         assert!(cfg.load().is_err(), "tampered membership");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn fake_key(tcti: &str) -> Result<Vec<u8>, ClusterError> {
+        // A distinct (not necessarily valid) key per TPM, so the plan logic needs no TPM.
+        let mut k = vec![4u8];
+        k.extend(crate::attestation::sha256(tcti.as_bytes()));
+        k.extend([0u8; 32]);
+        Ok(k)
+    }
+
+    #[test]
+    fn init_cluster_pins_the_digest_of_each_written_config_and_needs_tpms_when_required() {
+        let dir = std::env::temp_dir().join(format!("toolcap-plan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let node = |id: &str, level, parent: Option<&str>, tpm: Option<&str>| NodeSpec {
+            id: id.into(),
+            level,
+            parent: parent.map(Into::into),
+            tpm: tpm.map(Into::into),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let mut plan = ClusterPlan {
+            cluster: "p\"q".into(),
+            nodes: vec![
+                node("g", Level::Global, None, None),
+                node("r1", Level::Regional, Some("g"), Some("swtpm:port=1")),
+                node("l1", Level::Local, Some("r1"), None),
+            ],
+            nats_url: "nats://127.0.0.1:4222".into(),
+            epoch_ms: 500,
+            require_attestation: true,
+            binary_digest: Some([7; 32]),
+            attestation_key: fake_key,
+        };
+        let e = init_cluster(&dir, &plan).unwrap_err();
+        assert!(e.to_string().contains("\"l1\" has no TPM"), "{e}");
+        plan.nodes[2].tpm = Some("swtpm:port=3".into());
+        assert!(init_cluster(&dir, &plan).is_err(), "invalid cluster name");
+        plan.cluster = "p".into();
+        let m = init_cluster(&dir, &plan).unwrap();
+        assert!(m.member("g").unwrap().attestation.is_none());
+        for id in ["r1", "l1"] {
+            let text = std::fs::read(dir.join(format!("{id}.toml"))).unwrap();
+            let a = m.member(id).unwrap().attestation.clone().unwrap();
+            assert_eq!(a.config, crate::attestation::sha256(&text));
+            assert_eq!(a.binary, [7; 32]);
+            // The file is what a node loads: the same membership, its own keys.
+            let (_, cluster) =
+                crate::runtime::split_config(std::str::from_utf8(&text).unwrap()).unwrap();
+            let cluster = cluster.unwrap();
+            assert_eq!(cluster.config_digest, Some(a.config));
+            let loaded = ClusterConfig {
+                tpm: None,
+                ..cluster
+            }
+            .load()
+            .unwrap();
+            assert_eq!(loaded.membership, m);
+            assert_eq!(loaded.require_attestation, id == "r1");
+        }
+        assert_ne!(
+            m.member("r1").unwrap().attestation.as_ref().unwrap().key,
+            m.member("l1").unwrap().attestation.as_ref().unwrap().key
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
