@@ -99,11 +99,17 @@ impl<'l> Walker<'l> {
 
     /// Walks the commands of a fast-path line (`lex::fast_line`) exactly as [`Walker::list`],
     /// [`Walker::pipeline`] and [`Walker::simple`] walk the parser's tree of the same line.
-    fn fast_parts(&mut self, parts: Vec<lex::Part>, ctx: &Ctx) -> R<Vec<usize>> {
-        let mut all = Vec::with_capacity(parts.len());
-        let mut prev: Vec<usize> = Vec::new();
+    fn fast_parts(&mut self, mut parts: Vec<lex::Part>, ctx: &Ctx) -> R<Vec<usize>> {
         // `pipeline` gives each command the previous one as input, none for the first.
         self.incoming = None;
+        if let [_] = parts.as_slice()
+            && let Some(part) = parts.pop()
+        {
+            let raw = self.resolve(part.raw, &part.vars);
+            return self.simple_tail(raw, None, &[], ctx);
+        }
+        let mut all = Vec::with_capacity(parts.len());
+        let mut prev: Vec<usize> = Vec::new();
         for part in parts {
             if part.starts_pipeline {
                 prev.clear();
