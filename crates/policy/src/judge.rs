@@ -573,6 +573,15 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
             j.summary = "the command name is only known at run time";
             ""
         }
+        // `foo/` (or a word that field splitting would cut, `rm_-rf_/` under `IFS=_`): the
+        // command word names a directory, not a program the catalog knows.
+        Name::Static(n) if n.is_empty() && !c.argv.is_empty() => {
+            j.base = Decision::Ask;
+            j.base_risk = Risk::Medium;
+            j.base_rule = "catalog.unknown";
+            j.summary = "the command word ends in `/`: not a program name";
+            ""
+        }
         Name::Static(n) if n.is_empty() => {
             j.summary = "assignments and redirections only";
             ""
@@ -1004,7 +1013,7 @@ fn redirect_rules(c: &SimpleCommand, j: &mut Judged) {
             history_or_log_write(t, j);
             match paths::write_class(t) {
                 WriteClass::Device => j.deny("redirect.device", C_DESTRUCTIVE | C_SYS, "writes straight to a disk or kernel memory device"),
-                WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)"),
+                WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units, agent settings)"),
                 WriteClass::System => j.ask("write.system", C_SYS | Capabilities::FILE_MODIFICATION, "writes system configuration"),
                 WriteClass::Plain => {}
             }
@@ -1684,6 +1693,9 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         "cp" | "mv" | "install" | "rsync" => {
             write_targets_last(c, j);
+            if name == "rsync" {
+                rsync_delete_rules(c, j);
+            }
             if name == "mv" {
                 let ops: Vec<&toolcap_shell::Word> = operands(c).collect();
                 for w in ops.iter().take(ops.len().saturating_sub(1)) {
@@ -2121,6 +2133,22 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     "an editor command line runs a shell or code",
                 );
             }
+            // Opening a file is not writing it, but an editor is how it gets written.
+            for w in operands(c) {
+                match paths::write_class(&w.text) {
+                    WriteClass::Sensitive | WriteClass::Device => j.ask(
+                        "editor.sensitive",
+                        C_WRITE | Capabilities::PERSISTENCE,
+                        "opens an access, start-up or agent-settings file for editing",
+                    ),
+                    WriteClass::System => j.ask(
+                        "editor.system",
+                        C_SYS | Capabilities::FILE_MODIFICATION,
+                        "opens a system file for editing",
+                    ),
+                    WriteClass::Plain => {}
+                }
+            }
         }
         "gdb" | "lldb" => {
             let cmds = c
@@ -2285,6 +2313,41 @@ fn editor_escape(cmd: &str) -> bool {
         || t.contains("(term ")
         || t.contains("call-process")
         || t.contains("shell-command")
+}
+
+/// `rsync --delete` makes the destination a copy of the source: every file there that the
+/// source lacks is deleted, so an empty or wrong source empties the destination.
+fn rsync_delete_rules(c: &SimpleCommand, j: &mut Judged) {
+    let deletes = c
+        .args()
+        .any(|a| a == "--del" || a.starts_with("--delete") || a == "--remove-source-files");
+    if !deletes {
+        return;
+    }
+    // The destination is the last operand; `host:path` is another machine's path.
+    let Some(dest) = operands(c).last() else {
+        return;
+    };
+    if dest.text.contains(':') && !dest.text.starts_with('/') {
+        return;
+    }
+    match paths::target(&dest.text, dest.dynamic) {
+        Target::Root | Target::Home | Target::System | Target::Data => j.hit_alt(
+            "rsync.delete-system",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE,
+            "rsync --delete into the root, a home, a system or a data directory deletes \
+             everything there the source lacks",
+            "sync into a new, empty directory, or run with --dry-run first",
+        ),
+        Target::WholeProject | Target::Elsewhere | Target::Dynamic => j.ask(
+            "rsync.delete",
+            C_DESTRUCTIVE,
+            "rsync --delete deletes files in the destination that the source lacks",
+        ),
+        Target::Project => {}
+    }
 }
 
 fn rm_rules(c: &SimpleCommand, j: &mut Judged) {
@@ -3150,7 +3213,7 @@ fn write_targets_last(c: &SimpleCommand, j: &mut Judged) {
 fn write_target(p: &str, j: &mut Judged) {
     match paths::write_class(p) {
         WriteClass::Device => j.deny("write.device", C_DESTRUCTIVE | C_SYS, "writes straight to a disk device"),
-        WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)"),
+        WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units, agent settings)"),
         WriteClass::System => j.ask("write.system", C_SYS | Capabilities::FILE_MODIFICATION, "writes system files"),
         WriteClass::Plain => {}
     }

@@ -301,7 +301,7 @@ impl Engine {
                 paths::WriteClass::Sensitive => (
                     Decision::Deny,
                     "write.sensitive",
-                    "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units)",
+                    "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units, agent settings)",
                     Capabilities::WRITES_SENSITIVE | Capabilities::PERSISTENCE,
                 ),
                 paths::WriteClass::System => (
@@ -380,6 +380,11 @@ impl Engine {
 
 fn display_name(c: &SimpleCommand) -> String {
     match &c.name {
+        // `foo/`: the name is empty, the command word is what the user wrote.
+        Name::Static(n) if n.is_empty() => match c.argv.first() {
+            Some(w) => format!("`{}`", shorten(&w.text)),
+            None => "``".to_owned(),
+        },
         Name::Static(n) => format!("`{n}`"),
         Name::Dynamic(n) => format!("`{}`", shorten(n)),
     }

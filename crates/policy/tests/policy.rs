@@ -736,6 +736,87 @@ mod review_misses {
 mod remaining_misses {
     use super::*;
 
+    #[test]
+    fn a_command_word_ending_in_a_slash_is_not_a_harmless_nothing() {
+        // basename("foo/") is empty, which once read as "assignments only".
+        assert_all(
+            &[
+                "foo/",
+                "./build/",
+                "IFS=_; cmd=rm_-rf_/; $cmd",
+                "sudo rm_-rf_/",
+            ],
+            Decision::Ask,
+        );
+        assert!(Engine::builtin().check("foo/").reason.contains("`foo/`"));
+        assert_all(&["FOO=1", "> out.txt"], Decision::Allow);
+    }
+
+    #[test]
+    fn rsync_delete_into_system_and_data_directories() {
+        assert_all(
+            &[
+                "rsync -a --delete empty/ /",
+                "rsync -av --delete dist/ /var/www/html",
+                "rsync -a --delete-after src/ ~/",
+                "rsync -a --del x/ /etc",
+                "sudo rsync -aHAX --delete /tmp/empty/ /srv/data",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("rsync -a --delete empty/ /").contains(&"rsync.delete-system".to_owned()));
+        assert_all(
+            &[
+                "rsync -a --delete dist/ ../deploy",
+                "rsync -a --delete dist/ $TARGET",
+            ],
+            Decision::Ask,
+        );
+        // Into the project, or to another machine, --delete is the ordinary deploy.
+        assert!(
+            !rules("rsync -a --delete dist/ ./public")
+                .iter()
+                .any(|r| r.starts_with("rsync."))
+        );
+        assert!(
+            !rules("rsync -a --delete dist/ web:/srv/www")
+                .iter()
+                .any(|r| r.starts_with("rsync."))
+        );
+    }
+
+    #[test]
+    fn an_agent_switching_off_its_own_guard() {
+        assert_all(
+            &[
+                "toolcap hook uninstall",
+                "toolcap hook uninstall --scope user",
+                "echo '{}' > .claude/settings.json",
+                "sed -i '/toolcap/d' ~/.claude/settings.json",
+                "rm .toolcap/policy.toml && echo done",
+                "cp /tmp/p.toml ~/.config/toolcap/policy.toml",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "toolcap hook install",
+                "vim .mcp.json",
+                "nano ~/.claude/settings.json",
+                "vi /etc/hosts",
+            ],
+            Decision::Ask,
+        );
+        assert_all(
+            &[
+                "toolcap check 'rm -rf /'",
+                "toolcap descriptor encode rm",
+                "cat .claude/settings.json",
+            ],
+            Decision::Allow,
+        );
+    }
+
     fn rules(line: &str) -> Vec<String> {
         Engine::builtin()
             .check(line)
