@@ -433,9 +433,9 @@ impl<'l> Walker<'l> {
         for item in items {
             match item {
                 Item::Name(w) | Item::Part(ast::CommandPrefixOrSuffixItem::Word(w)) => {
-                    let (word, subs) = self.word(&w.value, ctx)?;
+                    let (words, subs) = self.fields(&w.value, ctx)?;
                     feeds.extend(subs);
-                    raw.argv.push(word);
+                    raw.argv.extend(words);
                 }
                 Item::Part(ast::CommandPrefixOrSuffixItem::IoRedirect(r)) => {
                     self.redirect(r, ctx, &mut raw.redirects, &mut raw.stdin, &mut feeds)?;
@@ -573,7 +573,7 @@ impl<'l> Walker<'l> {
                 {
                     let mut scratch = (String::new(), false);
                     for p in &pieces {
-                        self.piece(p, &body, ctx, &mut scratch, feeds)?;
+                        self.piece(p, &body, ctx, &mut scratch, feeds, true)?;
                     }
                 }
                 if fd.is_none_or(|f| f == 0) {
@@ -629,7 +629,7 @@ impl<'l> Walker<'l> {
         let mut acc = (String::with_capacity(raw.len()), false);
         let mut subs = Vec::new();
         for p in &pieces {
-            self.piece(p, raw, ctx, &mut acc, &mut subs)?;
+            self.piece(p, raw, ctx, &mut acc, &mut subs, false)?;
         }
         Ok((
             Word {
@@ -640,6 +640,8 @@ impl<'l> Walker<'l> {
         ))
     }
 
+    /// Appends one piece of a word to `acc` (its text, and whether it is only known at run
+    /// time). `quoted`: inside double quotes (or a heredoc), where expansions are not split.
     fn piece(
         &mut self,
         p: &WordPieceWithSource,
@@ -647,6 +649,7 @@ impl<'l> Walker<'l> {
         ctx: &Ctx,
         acc: &mut (String, bool),
         subs: &mut Vec<usize>,
+        quoted: bool,
     ) -> R<()> {
         match &p.piece {
             WordPiece::Text(s) | WordPiece::SingleQuotedText(s) => acc.0.push_str(s),
@@ -654,7 +657,7 @@ impl<'l> Walker<'l> {
             WordPiece::DoubleQuotedSequence(inner)
             | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 for q in inner {
-                    self.piece(q, src, ctx, acc, subs)?;
+                    self.piece(q, src, ctx, acc, subs, true)?;
                 }
             }
             WordPiece::TildeExpansion(t) => match t {
@@ -686,7 +689,20 @@ impl<'l> Walker<'l> {
                 let mains = self.nested(s, ctx, WrapperKind::Substitution, "")?;
                 subs.extend(mains.iter().copied());
                 match self.static_output(first) {
-                    Some(out) => acc.0.push_str(&out),
+                    // Unquoted, the output is split into fields on IFS: one word here stands for
+                    // several (only `Walker::fields` splits a word that is nothing else). A
+                    // changed IFS splits on what the line set it to.
+                    Some(out)
+                        if quoted
+                            || (!self.ifs_assigned()
+                                && !out.bytes().any(|b| b" \t\n*?[".contains(&b))) =>
+                    {
+                        acc.0.push_str(&out);
+                    }
+                    Some(out) => {
+                        acc.0.push_str(&out);
+                        acc.1 = true;
+                    }
                     None => {
                         acc.0.push_str("$(");
                         acc.0.push_str(s);
@@ -767,10 +783,55 @@ impl<'l> Walker<'l> {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return None;
         }
+        // With IFS changed, an unquoted expansion splits on other characters (`IFS=_;
+        // c=rm_-rf_/; $c` runs `rm -rf /`): no value is trusted as one word any more.
+        if self.ifs_assigned() {
+            return None;
+        }
         self.vars
             .iter()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// True once the line has assigned `IFS` (the field separators).
+    fn ifs_assigned(&self) -> bool {
+        self.vars.iter().any(|(n, _)| n == "IFS")
+    }
+
+    /// A command word as the fields the shell makes of it: a word that is only an unquoted
+    /// command substitution with static output (`$(echo rm -rf /)`) is split on blanks into
+    /// several words, as bash splits it with the default IFS. Any other word is one field.
+    fn fields(&mut self, raw: &str, ctx: &Ctx) -> R<(Vec<Word>, Vec<usize>)> {
+        let (word, subs) = self.word(raw, ctx)?;
+        let whole_substitution = (raw.starts_with("$(") && raw.ends_with(')'))
+            || (raw.len() > 1 && raw.starts_with('`') && raw.ends_with('`'));
+        if !whole_substitution || !word.dynamic || self.ifs_assigned() {
+            return Ok((vec![word], subs));
+        }
+        let single = word::parse(raw, &self.opts).is_ok_and(|pieces| {
+            matches!(
+                pieces.as_slice(),
+                [p] if matches!(
+                    p.piece,
+                    WordPiece::CommandSubstitution(_) | WordPiece::BackquotedCommandSubstitution(_)
+                )
+            )
+        });
+        // Only static output is known; globs in it would expand again.
+        let text = &word.text;
+        if !single
+            || text.starts_with("$(")
+            || text.starts_with('`')
+            || text.bytes().any(|b| b"*?[".contains(&b))
+        {
+            return Ok((vec![word], subs));
+        }
+        let fields: Vec<Word> = text.split_ascii_whitespace().map(Word::literal).collect();
+        if fields.is_empty() {
+            return Ok((vec![word], subs));
+        }
+        Ok((fields, subs))
     }
 
     /// The output of a substitution when it is one `echo`/`printf` of static words (`$(echo rm)`).

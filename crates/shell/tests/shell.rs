@@ -312,3 +312,52 @@ mod properties {
         }
     }
 }
+
+/// Field splitting: what an unquoted expansion becomes once the shell splits it.
+mod field_splitting {
+    use super::*;
+
+    #[test]
+    fn a_whole_static_substitution_is_split_into_words() {
+        for line in [
+            "$(echo rm -rf /)",
+            "`echo rm -rf /`",
+            "$(printf 'rm -rf /')",
+        ] {
+            let a = ok(line);
+            let rm = find(&a, "rm");
+            assert_eq!(args(rm), ["-rf", "/"], "{line}");
+        }
+        // Quoted, the output stays one word.
+        let a = ok(r#"echo "$(echo a b)""#);
+        let outer = a.commands.last().unwrap_or_else(|| panic!("no command"));
+        assert_eq!(args(outer), ["a b"]);
+    }
+
+    #[test]
+    fn output_with_blanks_inside_a_larger_word_is_run_time_only() {
+        let a = ok("x$(echo a b)");
+        let last = a.commands.last().unwrap_or_else(|| panic!("no command"));
+        assert!(matches!(last.name, Name::Dynamic(_)), "{:?}", last.name);
+    }
+
+    #[test]
+    fn a_changed_ifs_makes_every_expansion_run_time_only() {
+        for line in [
+            "IFS=_; c=rm_-rf_/; $c",
+            "IFS=,; $(echo rm,-rf,/)",
+            "IFS=_; c=rm; $c -rf /",
+        ] {
+            let a = ok(line);
+            let last = a.commands.last().unwrap_or_else(|| panic!("no command"));
+            assert!(
+                matches!(last.name, Name::Dynamic(_)),
+                "{line}: {:?}",
+                last.name
+            );
+        }
+        // Without IFS the same constant is known.
+        let a = ok("c=rm; $c -rf /");
+        assert_eq!(args(find(&a, "rm")), ["-rf", "/"]);
+    }
+}
