@@ -447,8 +447,11 @@ fn facts_of(name: &str) -> NameFacts {
     }
 }
 
-/// [`NameFacts`] of every catalog entry, indexed like `toolcap_catalog::commands()`.
-static FACTS: std::sync::OnceLock<Vec<NameFacts>> = std::sync::OnceLock::new();
+/// [`NameFacts`] of the catalog entries, indexed like `toolcap_catalog::commands()`, each worked
+/// out the first time a command of that name is judged: a long-running server pays once per
+/// name, a one-shot hook process only for the names its line uses.
+static FACTS: std::sync::OnceLock<Box<[std::sync::OnceLock<NameFacts>]>> =
+    std::sync::OnceLock::new();
 
 /// The catalog entry and, for a family, the subcommand the arguments select; returns the
 /// name's facts.
@@ -470,12 +473,11 @@ fn base(c: &SimpleCommand, name: &str, j: &mut Judged) -> NameFacts {
         .get_or_init(|| {
             toolcap_catalog::commands()
                 .iter()
-                .map(|c| facts_of(c.name))
+                .map(|_| std::sync::OnceLock::new())
                 .collect()
         })
         .get(at)
-        .copied()
-        .unwrap_or_else(|| facts_of(name))
+        .map_or_else(|| facts_of(name), |f| *f.get_or_init(|| facts_of(cmd.name)))
 }
 
 fn apply_entry(cmd: &'static Command, c: &SimpleCommand, j: &mut Judged) {
