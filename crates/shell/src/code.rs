@@ -51,7 +51,20 @@ const RUNNERS: &[&str] = &[
     "execCommand",
 ];
 
-/// The command lines the code passes to a shell or to `exec`, where they are string literals.
+/// Function names (last path segment) that delete a directory tree: Python `shutil.rmtree`,
+/// Ruby `FileUtils.rm_rf` / `rm_r`, Node `fs.rmSync` / `rmdirSync`, PHP has none. Their first
+/// literal argument is recovered as the `rm -rf` it amounts to.
+const TREE_REMOVERS: &[&str] = &[
+    "rmtree",
+    "rm_rf",
+    "rm_r",
+    "remove_dir_all",
+    "rmSync",
+    "rmdirSync",
+];
+
+/// The command lines the code passes to a shell or to `exec`, where they are string literals,
+/// and the `rm -rf` that a tree-deleting library call amounts to.
 pub fn shell_strings(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let b = code.as_bytes();
@@ -99,6 +112,11 @@ pub fn shell_strings(code: &str) -> Vec<String> {
                 && let Some(cmd) = call_command(ident, &code[i..])
             {
                 out.push(cmd);
+            }
+            if TREE_REMOVERS.contains(&ident)
+                && let Some(path) = first_literal_argument(&code[i..])
+            {
+                out.push(format!("rm -rf {}", quote(&path)));
             }
             continue;
         }
@@ -191,6 +209,12 @@ fn call_command(ident: &str, rest: &str) -> Option<String> {
     Some(argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "))
 }
 
+/// `("path", ...)` after a function name: the first argument, when it is a string literal.
+fn first_literal_argument(rest: &str) -> Option<String> {
+    let s = rest.trim_start().strip_prefix('(')?.trim_start();
+    string_literal(s).map(|(lit, _)| lit)
+}
+
 /// A string literal at the start of `s` (`"..."`, `'...'`, with a Python prefix such as `r` or
 /// `f`): its value and its length in bytes.
 fn string_literal(s: &str) -> Option<(String, usize)> {
@@ -254,6 +278,29 @@ mod tests {
             ["/bin/sh -c 'reset; exec sh'"]
         );
         assert!(shell_strings("print(1+1)").is_empty());
+    }
+
+    #[test]
+    fn tree_removal_calls_are_rm_rf() {
+        assert_eq!(
+            shell_strings(r#"import shutil; shutil.rmtree("/")"#),
+            ["rm -rf /"]
+        );
+        assert_eq!(
+            shell_strings("shutil.rmtree( '/home/u' )"),
+            ["rm -rf /home/u"]
+        );
+        assert_eq!(
+            shell_strings(r#"require 'fileutils'; FileUtils.rm_rf("/etc")"#),
+            ["rm -rf /etc"]
+        );
+        assert_eq!(
+            shell_strings(r#"require('fs').rmSync('/srv/data', {recursive: true})"#),
+            ["rm -rf /srv/data"]
+        );
+        // A path only known at run time is not guessed.
+        assert!(shell_strings("shutil.rmtree(path)").is_empty());
+        assert!(shell_strings("rmtree").is_empty());
     }
 
     #[test]
