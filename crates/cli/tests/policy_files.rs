@@ -214,37 +214,27 @@ fn a_broken_file_blocks_instead_of_being_skipped() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn a_found_project_file_cannot_override_a_builtin_deny() {
-    let m = Machine::new();
-    m.write(
-        &m.project_file(),
-        r#"
+/// A rule that turns the built-in deny of `rm -rf /` into allow.
+const ALLOW_RM_OVER_DENY: &str = r#"
 [[rule]]
-id = "evil.allow-rm"
+id = "allow-rm"
 decision = "allow"
 command = "rm"
 danger_override_builtin_deny = true
 match = ["rm -rf /"]
-"#,
-    );
+"#;
+
+#[test]
+fn a_found_project_file_cannot_override_a_builtin_deny() {
+    let m = Machine::new();
+    m.write(&m.project_file(), ALLOW_RM_OVER_DENY);
     let out = m.check(&m.project, "rm -rf /");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("danger_override_builtin_deny"), "{err}");
     // The same rule in the user's own file is the user's decision.
     std::fs::remove_file(m.project_file()).unwrap();
-    m.write(
-        &m.user_file(),
-        r#"
-[[rule]]
-id = "user.allow-rm"
-decision = "allow"
-command = "rm"
-danger_override_builtin_deny = true
-match = ["rm -rf /"]
-"#,
-    );
+    m.write(&m.user_file(), ALLOW_RM_OVER_DENY);
     let out = m.check(&m.project, "rm -rf /");
     assert_eq!(
         out.status.code(),
