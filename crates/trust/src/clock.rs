@@ -25,6 +25,11 @@ use crate::evidence::NodeId;
 
 const VECTOR_TAG: &[u8] = b"toolcap/trust/vector/v1";
 const GENESIS_TAG: &[u8] = b"toolcap/trust/clock-genesis/v1";
+const WIRE_TAG: &[u8] = b"toolcap/trust/clock-entry-wire/v1";
+const WRITER_STATE_TAG: &[u8] = b"toolcap/trust/clock-writer-state/v1";
+const RECEIVER_STATE_TAG: &[u8] = b"toolcap/trust/subsequence-receiver-state/v1";
+/// How many recent nonces and entry hashes a [`SubsequenceReceiver`] keeps per node.
+pub const RECENT: usize = 64;
 
 /// How two vector clocks relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +161,47 @@ impl ClockEntry {
 
     /// Tag under which entries are signed.
     pub const TAG: &'static [u8] = EntryBody::TAG;
+
+    /// The entry as sent: `node u32 || counter u64 || vector (u32 count, u64 each) || prev ||
+    /// nonce || payload || signature`, under its own tag and version.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut enc = Encoder::new(WIRE_TAG, 1);
+        enc.u32(self.node.0)
+            .u64(self.counter)
+            .seq(self.vector.len());
+        for v in &self.vector {
+            enc.u64(*v);
+        }
+        enc.array(&self.prev.0)
+            .array(&self.nonce)
+            .array(&self.payload.0)
+            .array(&self.signature.to_bytes());
+        enc.finish()
+    }
+
+    /// Decodes [`ClockEntry::to_bytes`] (the signature is not checked here: a receiver does).
+    /// Trailing bytes, a short input or an over-long vector are errors.
+    pub fn from_bytes(bytes: &[u8]) -> toolcap_crypto::Result<ClockEntry> {
+        let mut dec = Decoder::new(bytes, WIRE_TAG, &[1])?;
+        let node = NodeId(dec.u32()?);
+        let counter = dec.u64()?;
+        let n = dec.seq()?;
+        let mut vector = Vec::with_capacity(n);
+        for _ in 0..n {
+            vector.push(dec.u64()?);
+        }
+        let entry = ClockEntry {
+            node,
+            counter,
+            vector,
+            prev: Hash(dec.array()?),
+            nonce: dec.array()?,
+            payload: Hash(dec.array()?),
+            signature: Signature::from_bytes(&dec.array()?),
+        };
+        dec.finish()?;
+        Ok(entry)
+    }
 }
 
 /// A node's writer: keeps its counter, vector and chain head, and signs its events.
@@ -181,6 +227,56 @@ impl ClockWriter {
     /// The node's current vector.
     pub fn vector(&self) -> &[u64] {
         &self.vector
+    }
+
+    /// The hash of the node's last entry (its chain head; [`genesis`] before the first).
+    pub fn head(&self) -> Hash {
+        self.head
+    }
+
+    /// The writer's state (`vector || head`) for the node's storage: a restarted node
+    /// [`resume`](ClockWriter::resume)s from it, so it neither reuses a counter nor breaks its
+    /// own chain. Persist it before sending the entry [`tick`](ClockWriter::tick) returned.
+    pub fn state(&self) -> Vec<u8> {
+        let mut enc = Encoder::new(WRITER_STATE_TAG, 1);
+        enc.u32(self.node.0).seq(self.vector.len());
+        for v in &self.vector {
+            enc.u64(*v);
+        }
+        enc.array(&self.head.0);
+        enc.finish()
+    }
+
+    /// A writer continuing from [`ClockWriter::state`]'s bytes. The state must be for `node`
+    /// and a group of `members` nodes.
+    pub fn resume(
+        node: NodeId,
+        members: usize,
+        key: SigningKey,
+        state: &[u8],
+    ) -> toolcap_crypto::Result<Self> {
+        let mut dec = Decoder::new(state, WRITER_STATE_TAG, &[1])?;
+        if NodeId(dec.u32()?) != node {
+            return Err(toolcap_crypto::Error::InvalidField("clock writer node"));
+        }
+        let n = dec.seq()?;
+        if n != members {
+            return Err(toolcap_crypto::Error::InvalidField(
+                "clock writer dimension",
+            ));
+        }
+        let mut vector = Vec::with_capacity(n);
+        for _ in 0..n {
+            vector.push(dec.u64()?);
+        }
+        let head = Hash(dec.array()?);
+        dec.finish()?;
+        Ok(ClockWriter {
+            node,
+            key,
+            vector,
+            head,
+        })
     }
 
     /// Merges a vector the node has received (component-wise max), before its next event.
@@ -374,6 +470,203 @@ impl ClockReceiver {
     }
 }
 
+impl ClockRejection {
+    /// A short stable name (for metrics and status).
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockRejection::Unknown => "unknown",
+            ClockRejection::Dimension => "dimension",
+            ClockRejection::Forged => "forged",
+            ClockRejection::Inconsistent => "inconsistent",
+            ClockRejection::Replayed => "replayed",
+            ClockRejection::Reordered => "reordered",
+            ClockRejection::Spliced => "spliced",
+            ClockRejection::NonceReused => "nonce_reused",
+            ClockRejection::Regressed => "regressed",
+            ClockRejection::Premature => "premature",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PeerChain {
+    key: VerifyingKey,
+    counter: u64,
+    head: Hash,
+    vector: Vec<u64>,
+    /// The last [`RECENT`] nonces, oldest first.
+    nonces: Vec<[u8; 16]>,
+}
+
+/// A receiver that sees only part of each sender's history: a node of a tree hears its parent
+/// and its children, and each of them also writes entries to others. So counters may skip
+/// (the skipped entries went elsewhere) and other nodes' coordinates can never all be seen:
+/// the full vector travels as signed metadata, but [`ClockReceiver`]'s causal-delivery and
+/// no-gap rules would stall such a receiver forever.
+///
+/// An entry is accepted only if, in this order: the node is known; the vector has the group's
+/// dimension; the signature verifies ([`ClockRejection::Forged`]); `V[node] == counter`; the
+/// counter is above the last accepted one (equal: [`ClockRejection::Replayed`]; lower:
+/// [`ClockRejection::Reordered`]); when it is exactly the next one, `prev` is the last
+/// accepted entry's hash ([`ClockRejection::Spliced`]); the nonce is not among the node's last
+/// [`RECENT`]; and `V` dominates the node's previous vector ([`ClockRejection::Regressed`]).
+/// Across a gap the chain link cannot be checked; the counters, nonces and vectors still are.
+///
+/// The state is small and serialisable ([`SubsequenceReceiver::state`]), so a node keeps it
+/// across restarts and a replay of anything it accepted before is still refused.
+#[derive(Debug, Clone)]
+pub struct SubsequenceReceiver {
+    members: usize,
+    nodes: BTreeMap<NodeId, PeerChain>,
+}
+
+impl SubsequenceReceiver {
+    /// A receiver for a group of `members` nodes with these verifying keys.
+    pub fn new(members: usize, keys: impl IntoIterator<Item = (NodeId, VerifyingKey)>) -> Self {
+        let nodes = keys
+            .into_iter()
+            .filter(|(n, _)| (n.0 as usize) < members)
+            .map(|(n, key)| {
+                (
+                    n,
+                    PeerChain {
+                        key,
+                        counter: 0,
+                        head: genesis(n),
+                        vector: vec![0; members],
+                        nonces: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        SubsequenceReceiver { members, nodes }
+    }
+
+    /// The last accepted counter of `node` (0 before any).
+    pub fn counter(&self, node: NodeId) -> u64 {
+        self.nodes.get(&node).map_or(0, |s| s.counter)
+    }
+
+    /// Whether `e` is exactly the last entry accepted from its node (a redelivery of
+    /// something already processed, not a new event).
+    pub fn is_last(&self, e: &ClockEntry) -> bool {
+        self.nodes
+            .get(&e.node)
+            .is_some_and(|s| s.counter == e.counter && s.counter > 0 && s.head == e.hash())
+    }
+
+    /// Checks `e` and, if every rule holds, accepts it (see the type's documentation).
+    pub fn accept(&mut self, e: &ClockEntry) -> Result<(), ClockRejection> {
+        let i = e.node.0 as usize;
+        let state = self.nodes.get(&e.node).ok_or(ClockRejection::Unknown)?;
+        if e.vector.len() != self.members {
+            return Err(ClockRejection::Dimension);
+        }
+        state
+            .key
+            .verify(ClockEntry::TAG, &e.signed_bytes(), &e.signature)
+            .map_err(|_| ClockRejection::Forged)?;
+        if e.vector.get(i).copied() != Some(e.counter) {
+            return Err(ClockRejection::Inconsistent);
+        }
+        match e.counter.cmp(&state.counter) {
+            Ordering::Equal => return Err(ClockRejection::Replayed),
+            Ordering::Less => return Err(ClockRejection::Reordered),
+            Ordering::Greater => {}
+        }
+        if e.counter == state.counter + 1 && e.prev != state.head {
+            return Err(ClockRejection::Spliced);
+        }
+        if state.nonces.contains(&e.nonce) {
+            return Err(ClockRejection::NonceReused);
+        }
+        if !matches!(
+            compare(&e.vector, &state.vector),
+            Causality::After | Causality::Equal
+        ) {
+            return Err(ClockRejection::Regressed);
+        }
+        let hash = e.hash();
+        if let Some(state) = self.nodes.get_mut(&e.node) {
+            state.counter = e.counter;
+            state.head = hash;
+            state.vector.clone_from(&e.vector);
+            state.nonces.push(e.nonce);
+            let excess = state.nonces.len().saturating_sub(RECENT);
+            state.nonces.drain(..excess);
+        }
+        Ok(())
+    }
+
+    /// The receiver's state (per node: counter, head, vector, recent nonces); keys are not
+    /// part of it and come from the membership again at [`SubsequenceReceiver::resume`].
+    pub fn state(&self) -> Vec<u8> {
+        let mut enc = Encoder::new(RECEIVER_STATE_TAG, 1);
+        enc.u32(u32::try_from(self.members).unwrap_or(u32::MAX))
+            .seq(self.nodes.len());
+        for (n, s) in &self.nodes {
+            enc.u32(n.0)
+                .u64(s.counter)
+                .array(&s.head.0)
+                .seq(s.vector.len());
+            for v in &s.vector {
+                enc.u64(*v);
+            }
+            enc.seq(s.nonces.len());
+            for nonce in &s.nonces {
+                enc.array(nonce);
+            }
+        }
+        enc.finish()
+    }
+
+    /// The receiver of [`SubsequenceReceiver::new`] with the per-node state of `state` laid
+    /// over it. State for a node that is not in `keys` is dropped; a wrong group size or a
+    /// malformed state is an error (the caller fails closed rather than forget what it
+    /// accepted).
+    pub fn resume(
+        members: usize,
+        keys: impl IntoIterator<Item = (NodeId, VerifyingKey)>,
+        state: &[u8],
+    ) -> toolcap_crypto::Result<Self> {
+        let mut rx = SubsequenceReceiver::new(members, keys);
+        let mut dec = Decoder::new(state, RECEIVER_STATE_TAG, &[1])?;
+        if dec.u32()? as usize != members {
+            return Err(toolcap_crypto::Error::InvalidField(
+                "clock receiver group size",
+            ));
+        }
+        for _ in 0..dec.seq()? {
+            let node = NodeId(dec.u32()?);
+            let counter = dec.u64()?;
+            let head = Hash(dec.array()?);
+            let n = dec.seq()?;
+            if n != members {
+                return Err(toolcap_crypto::Error::InvalidField(
+                    "clock receiver dimension",
+                ));
+            }
+            let mut vector = Vec::with_capacity(n);
+            for _ in 0..n {
+                vector.push(dec.u64()?);
+            }
+            let k = dec.seq()?;
+            let mut nonces = Vec::with_capacity(k);
+            for _ in 0..k {
+                nonces.push(dec.array()?);
+            }
+            if let Some(s) = rx.nodes.get_mut(&node) {
+                s.counter = counter;
+                s.head = head;
+                s.vector = vector;
+                s.nonces = nonces;
+            }
+        }
+        dec.finish()?;
+        Ok(rx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,5 +813,89 @@ mod tests {
         };
         a2.signature = k.sign(ClockEntry::TAG, &a2.signed_bytes());
         assert_eq!(rx2.accept(&a2), Err(ClockRejection::Regressed));
+    }
+
+    #[test]
+    fn entries_and_writer_state_round_trip() {
+        let mut w = ClockWriter::new(NodeId(1), 3, key(2));
+        w.observe(&[4, 0, 1]);
+        let e = w.tick(sha3_256(b"x"), nonce(5));
+        let bytes = e.to_bytes();
+        assert_eq!(ClockEntry::from_bytes(&bytes).unwrap(), e);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(ClockEntry::from_bytes(&long).is_err());
+        assert!(ClockEntry::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        // A resumed writer continues the chain: the next entry follows on from `e`.
+        let mut r = ClockWriter::resume(NodeId(1), 3, key(2), &w.state()).unwrap();
+        assert!(ClockWriter::resume(NodeId(2), 3, key(2), &w.state()).is_err());
+        assert!(ClockWriter::resume(NodeId(1), 4, key(2), &w.state()).is_err());
+        let next = r.tick(sha3_256(b"y"), nonce(6));
+        assert_eq!(next.counter, e.counter + 1);
+        assert_eq!(next.prev, e.hash());
+    }
+
+    fn sub_group(n: usize) -> (Vec<ClockWriter>, SubsequenceReceiver) {
+        let writers: Vec<ClockWriter> = (0..n)
+            .map(|i| ClockWriter::new(NodeId(i as u32), n, key(i as u8 + 1)))
+            .collect();
+        let rx = SubsequenceReceiver::new(
+            n,
+            (0..n).map(|i| (NodeId(i as u32), key(i as u8 + 1).verifying_key())),
+        );
+        (writers, rx)
+    }
+
+    #[test]
+    fn subsequence_receiver_accepts_gaps_and_refuses_forged_replayed_reordered_spliced() {
+        let (mut w, mut rx) = sub_group(3);
+        // Node 1 has seen events of node 2 that this receiver never will: no stall.
+        w[1].observe(&[0, 0, 9]);
+        let e1 = w[1].tick(sha3_256(b"1"), nonce(1));
+        rx.accept(&e1).unwrap();
+        assert!(rx.is_last(&e1));
+        assert_eq!(rx.accept(&e1), Err(ClockRejection::Replayed));
+        let _to_someone_else = w[1].tick(sha3_256(b"2"), nonce(2));
+        let e3 = w[1].tick(sha3_256(b"3"), nonce(3));
+        let e4 = w[1].tick(sha3_256(b"4"), nonce(4));
+        // A gap (entry 2 went to another node) is accepted; the next one must chain on.
+        rx.accept(&e3).unwrap();
+        assert!(!rx.is_last(&e1));
+        let mut forged = e4.clone();
+        forged.payload = sha3_256(b"other");
+        assert_eq!(rx.accept(&forged), Err(ClockRejection::Forged));
+        rx.accept(&e4).unwrap();
+        assert_eq!(rx.accept(&e3), Err(ClockRejection::Reordered));
+        assert_eq!(rx.counter(NodeId(1)), 4);
+        // A fork signed with the same key does not chain onto what was accepted.
+        let mut fork = ClockWriter::resume(NodeId(1), 3, key(2), &w[1].state()).unwrap();
+        let f5 = fork.tick(sha3_256(b"f"), nonce(5));
+        let mut other = ClockWriter::new(NodeId(1), 3, key(2));
+        for k in 0..4 {
+            other.tick(sha3_256(&[k]), nonce(20 + k));
+        }
+        let spliced = other.tick(sha3_256(b"s"), nonce(30));
+        assert_eq!(rx.accept(&spliced), Err(ClockRejection::Spliced));
+        rx.accept(&f5).unwrap();
+        // The state survives a restart: a replay after it is still refused.
+        let state = rx.state();
+        let keys = (0..3).map(|i| (NodeId(i as u32), key(i as u8 + 1).verifying_key()));
+        let mut again = SubsequenceReceiver::resume(3, keys, &state).unwrap();
+        assert_eq!(again.accept(&e4), Err(ClockRejection::Reordered));
+        assert_eq!(again.accept(&f5), Err(ClockRejection::Replayed));
+        assert!(again.is_last(&f5));
+        let keys = (0..3).map(|i| (NodeId(i as u32), key(i as u8 + 1).verifying_key()));
+        assert!(SubsequenceReceiver::resume(4, keys, &state).is_err());
+        // Unknown node, wrong dimension.
+        let mut stranger = ClockWriter::new(NodeId(7), 3, key(8));
+        assert_eq!(
+            rx.accept(&stranger.tick(sha3_256(b"z"), nonce(9))),
+            Err(ClockRejection::Unknown)
+        );
+        let mut wide = ClockWriter::new(NodeId(0), 4, key(1));
+        assert_eq!(
+            rx.accept(&wide.tick(sha3_256(b"z"), nonce(9))),
+            Err(ClockRejection::Dimension)
+        );
     }
 }

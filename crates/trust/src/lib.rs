@@ -51,7 +51,9 @@ pub mod fixed;
 pub mod signed;
 pub mod staleness;
 
-pub use clock::{Causality, ClockEntry, ClockReceiver, ClockRejection, ClockWriter};
+pub use clock::{
+    Causality, ClockEntry, ClockReceiver, ClockRejection, ClockWriter, SubsequenceReceiver,
+};
 pub use commit::{CommittedContribution, Opening, RangeParams, SumOpening, commit, verify_sum};
 pub use dp::{Accountant, Budget, DpConfig, Mechanism, Release, ReleaseStream};
 pub use error::{Error, Result};
