@@ -498,8 +498,8 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             });
         }
         // `echo bHMK | base64 -d | sh`: the decoded script was analysed, but hiding a script in
-        // base64 is itself a reason to look.
-        if name(x) == "base64"
+        // base64 or hex is itself a reason to look.
+        if matches!(name(x), "base64" | "xxd")
             && cy.reached_via(toolcap_shell::WrapperKind::HereDoc)
             && let Some(j) = parts.get_mut(y)
         {

@@ -739,15 +739,7 @@ mod remaining_misses {
     #[test]
     fn a_command_word_ending_in_a_slash_is_not_a_harmless_nothing() {
         // basename("foo/") is empty, which once read as "assignments only".
-        assert_all(
-            &[
-                "foo/",
-                "./build/",
-                "IFS=_; cmd=rm_-rf_/; $cmd",
-                "sudo rm_-rf_/",
-            ],
-            Decision::Ask,
-        );
+        assert_all(&["foo/", "./build/", "sudo rm_-rf_/"], Decision::Ask);
         assert!(Engine::builtin().check("foo/").reason.contains("`foo/`"));
         assert_all(&["FOO=1", "> out.txt"], Decision::Allow);
     }
@@ -1133,6 +1125,64 @@ mod remaining_misses {
         );
 
         assert_all(&["grep -r token /srv/app/config"], Decision::Ask);
+    }
+}
+
+/// GTFOBins-style forms found by probing the engine with one-liners of each function (shell,
+/// reverse shell, upload, file read and write, library load) and with encoded or split names.
+mod probe_misses {
+    use super::*;
+
+    #[test]
+    fn hex_decoded_scripts_are_analysed() {
+        assert_all(
+            &[
+                "xxd -r -p <<< 726d202d7266202f | sh",
+                "echo 726d202d7266202f | xxd -r -p | bash",
+                "base64 -d <<< cm0gLXJmIC8= | sh",
+            ],
+            Decision::Deny,
+        );
+        assert_all(&["xxd -r -p <<< 6c73 | sh"], Decision::Ask);
+        assert_all(
+            &["xxd -r -p hex.txt > out.bin", "xxd firmware.bin"],
+            Decision::Allow,
+        );
+    }
+
+    #[test]
+    fn sudo_passes_assignments_on() {
+        assert_all(
+            &[
+                "sudo LD_PRELOAD=/tmp/x.so find",
+                "sudo -E LD_PRELOAD=/tmp/x.so apache2",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &["sudo DEBIAN_FRONTEND=noninteractive apt-get update"],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn variables_are_split_into_fields() {
+        assert_all(
+            &[
+                "c='rm -rf /';$c",
+                "IFS=_; c=rm_-rf_/; $c",
+                "IFS=_; $(echo rm_-rf_/)",
+                "f='-rf /'; rm $f",
+                "c='rm -rf /'; sh -c '$c'",
+            ],
+            Decision::Deny,
+        );
+        assert_all(&["x='ls -la'; $x", "c='git status'; $c"], Decision::Allow);
+        // Quoted, nothing is split: one word that names no program.
+        assert_not(&["c='rm -rf /'; \"$c\""], Decision::Allow);
+        // A run-time IFS leaves splitting unknown.
+        assert_not(&["IFS=$1; c=rmx-rfx/; $c"], Decision::Allow);
+        assert_all(&["IFS=$(printf x); c=rmx-rfx/; $c"], Decision::Deny);
     }
 }
 

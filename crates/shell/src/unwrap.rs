@@ -491,11 +491,16 @@ fn classify(name: &str, raw: &Raw) -> Step {
             {
                 return Step::Keep;
             }
+            // `sudo LD_PRELOAD=x.so cmd`: sudo sets leading NAME=value operands, as env does.
+            let (assignments, op) = leading_assignments(args, op);
+            if op >= args.len() {
+                return Step::Keep;
+            }
             Step::Strip {
                 skip: op + 1,
                 privileged: true,
                 kind: WrapperKind::Prefix,
-                assignments: Vec::new(),
+                assignments,
             }
         }
         "doas" | "pkexec" | "run0" | "runuser" | "sg" => {
@@ -897,7 +902,6 @@ fn su_like(args: &[Word]) -> Step {
 
 fn env_step(args: &[Word]) -> Step {
     let mut i = 0;
-    let mut assignments = Vec::new();
     while let Some(a) = args.get(i) {
         let t = a.text.as_str();
         match t {
@@ -951,7 +955,22 @@ fn env_step(args: &[Word]) -> Step {
             _ => break,
         }
     }
-    // NAME=value operands are assignments; the first other operand is the command.
+    let (assignments, i) = leading_assignments(args, i);
+    if i >= args.len() {
+        return Step::Keep;
+    }
+    Step::Strip {
+        skip: i + 1,
+        privileged: false,
+        kind: WrapperKind::Prefix,
+        assignments,
+    }
+}
+
+/// `NAME=value` operands from `args[i]` on, as `env` and `sudo` read them: assignments for the
+/// command that follows. Returns them and the index of the first other operand (the command).
+fn leading_assignments(args: &[Word], mut i: usize) -> (Vec<Assignment>, usize) {
+    let mut assignments = Vec::new();
     while let Some(a) = args.get(i) {
         match a.text.split_once('=') {
             Some((n, v))
@@ -969,15 +988,7 @@ fn env_step(args: &[Word]) -> Step {
             _ => break,
         }
     }
-    if i >= args.len() {
-        return Step::Keep;
-    }
-    Step::Strip {
-        skip: i + 1,
-        privileged: false,
-        kind: WrapperKind::Prefix,
-        assignments,
-    }
+    (assignments, i)
 }
 
 fn shell_step(args: &[Word], raw: &Raw) -> Step {

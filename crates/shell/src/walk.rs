@@ -81,7 +81,10 @@ impl<'l> Walker<'l> {
                 max: self.limits.max_depth,
             });
         }
+        // A string handed on within a line that assigned variables (`c='rm -rf /'; sh -c '$c'`)
+        // needs field splitting of their values, which only the parser's walk does.
         if self.fast
+            && self.vars.is_empty()
             && let Some(parts) = lex::fast_line(src)
         {
             return self.fast_parts(parts, ctx);
@@ -756,9 +759,10 @@ impl<'l> Walker<'l> {
             } else {
                 word.text.split_once('=').map_or("", |(_, v)| v)
             };
-            // Unquoted, a value with blanks or glob characters is split and expanded again: keep
-            // such a variable unknown.
-            let known = (!word.dynamic && !value.bytes().any(|b| b" \t\n*?[".contains(&b)))
+            // Unquoted, a value with glob characters is expanded again: keep such a variable
+            // unknown. A value with separators is known but only used whole where it is split
+            // (`Walker::fields`).
+            let known = (!word.dynamic && !value.bytes().any(|b| b"*?[".contains(&b)))
                 .then(|| value.to_owned());
             if self.vars.len() >= 256 {
                 return;
@@ -774,18 +778,21 @@ impl<'l> Walker<'l> {
         }
     }
 
-    /// The known value of `$name` or `${name}`, when the line assigned it a constant.
+    /// The known value of `$name` or `${name}`, when the line assigned it a constant that an
+    /// unquoted expansion keeps as one word (no field separator in it).
     fn known_var(&self, text: &str) -> Option<&str> {
+        let v = self.var_value(text)?;
+        let separators = self.separators()?;
+        (!v.chars().any(|c| separators.contains(c))).then_some(v)
+    }
+
+    /// The constant the line assigned to the variable `$name` or `${name}` stands for.
+    fn var_value(&self, text: &str) -> Option<&str> {
         let name = text
             .strip_prefix("${")
             .and_then(|t| t.strip_suffix('}'))
             .or_else(|| text.strip_prefix('$'))?;
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return None;
-        }
-        // With IFS changed, an unquoted expansion splits on other characters (`IFS=_;
-        // c=rm_-rf_/; $c` runs `rm -rf /`): no value is trusted as one word any more.
-        if self.ifs_assigned() {
             return None;
         }
         self.vars
@@ -799,14 +806,45 @@ impl<'l> Walker<'l> {
         self.vars.iter().any(|(n, _)| n == "IFS")
     }
 
+    /// The characters an unquoted expansion may be split on: the default blanks, plus what the
+    /// line assigned to IFS (both, since the assignment may sit in a branch not taken:
+    /// over-splitting only ever finds more commands). `None` when IFS was given a run-time value:
+    /// then nothing is known about splitting.
+    fn separators(&self) -> Option<String> {
+        let mut set = String::from(" \t\n");
+        if let Some((_, v)) = self.vars.iter().find(|(n, _)| n == "IFS") {
+            set.push_str(v.as_deref()?);
+        }
+        Some(set)
+    }
+
     /// A command word as the fields the shell makes of it: a word that is only an unquoted
-    /// command substitution with static output (`$(echo rm -rf /)`) is split on blanks into
-    /// several words, as bash splits it with the default IFS. Any other word is one field.
+    /// variable with a constant value or an unquoted command substitution with static output
+    /// (`$(echo rm -rf /)`) is split into several words on the separators (blanks, plus what
+    /// the line assigned to IFS). Any other word is one field.
     fn fields(&mut self, raw: &str, ctx: &Ctx) -> R<(Vec<Word>, Vec<usize>)> {
         let (word, subs) = self.word(raw, ctx)?;
+        // `c='rm -rf /'; $c`, `IFS=_; c=rm_-rf_/; $c`: a word that is one unquoted variable with
+        // a constant value is its value split on the separators.
+        if word.dynamic
+            && let Some(value) = self.var_value(raw)
+            && let Some(separators) = self.separators()
+        {
+            let fields: Vec<Word> = value
+                .split(|c| separators.contains(c))
+                .filter(|f| !f.is_empty())
+                .map(Word::literal)
+                .collect();
+            if !fields.is_empty() {
+                return Ok((fields, subs));
+            }
+        }
         let whole_substitution = (raw.starts_with("$(") && raw.ends_with(')'))
             || (raw.len() > 1 && raw.starts_with('`') && raw.ends_with('`'));
-        if !whole_substitution || !word.dynamic || self.ifs_assigned() {
+        let Some(separators) = self.separators() else {
+            return Ok((vec![word], subs));
+        };
+        if !whole_substitution || !word.dynamic {
             return Ok((vec![word], subs));
         }
         let single = word::parse(raw, &self.opts).is_ok_and(|pieces| {
@@ -827,7 +865,11 @@ impl<'l> Walker<'l> {
         {
             return Ok((vec![word], subs));
         }
-        let fields: Vec<Word> = text.split_ascii_whitespace().map(Word::literal).collect();
+        let fields: Vec<Word> = text
+            .split(|c| separators.contains(c))
+            .filter(|f| !f.is_empty())
+            .map(Word::literal)
+            .collect();
         if fields.is_empty() {
             return Ok((vec![word], subs));
         }
@@ -844,15 +886,32 @@ impl<'l> Walker<'l> {
     /// The output of `commands[i]` when it is an `echo`/`printf` of static words.
     pub(crate) fn literal_output(&self, i: usize) -> Option<String> {
         let c = self.out.commands.get(i)?;
-        // `echo cm0gLXJmIC8= | base64 -d`: decoding literal data is literal data.
-        if c.static_name() == Some("base64")
-            && c.args().any(|a| matches!(a, "-d" | "--decode" | "-D"))
+        // `echo cm0gLXJmIC8= | base64 -d`, `xxd -r -p <<< 726d`: decoding literal data is literal
+        // data.
+        let decoder: Option<fn(&str) -> Option<String>> = match c.static_name() {
+            Some("base64") if c.args().any(|a| matches!(a, "-d" | "--decode" | "-D")) => {
+                Some(words::base64_decode)
+            }
+            Some("xxd")
+                if (c.args().any(|a| matches!(a, "-r" | "-revert"))
+                    && c.args()
+                        .any(|a| matches!(a, "-p" | "-ps" | "-plain" | "-postscript")))
+                    || c.args().any(|a| matches!(a, "-rp" | "-pr")) =>
+            {
+                Some(words::hex_decode)
+            }
+            _ => None,
+        };
+        if let Some(decode) = decoder
             && c.args().all(|a| a.starts_with('-'))
-            && let Source::Pipe(from) = c.stdin
-            && from < i
         {
-            let encoded = self.literal_output(from)?;
-            return words::base64_decode(&encoded);
+            let encoded = match &c.stdin {
+                &Source::Pipe(from) if from < i => self.literal_output(from)?,
+                Source::HereString(w) if !w.dynamic => w.text.clone(),
+                Source::HereDoc(body) => body.clone(),
+                _ => return None,
+            };
+            return decode(&encoded);
         }
         if !c.redirects.is_empty() || c.argv.iter().any(|w| w.dynamic) {
             return None;

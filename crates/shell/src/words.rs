@@ -108,6 +108,22 @@ pub(crate) fn base64_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Decodes plain hex (`xxd -r -p`: pairs of hex digits, whitespace ignored) into UTF-8 text.
+/// `None` for anything else, an odd digit count included.
+pub(crate) fn hex_decode(s: &str) -> Option<String> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    let value = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    for pair in digits.chunks_exact(2) {
+        let (hi, lo) = (value(pair[0])?, value(pair[1])?);
+        out.push(u8::try_from(hi * 16 + lo).ok()?);
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Quotes `s` for a shell so that it reads back as one word.
 pub(crate) fn quote(s: &str) -> String {
     if !s.is_empty()
@@ -148,6 +164,14 @@ mod tests {
         assert_eq!(base64_decode("Zm9vYg==").as_deref(), Some("foob"));
         assert_eq!(base64_decode("cm0gLXJmIC8=").as_deref(), Some("rm -rf /"));
         assert_eq!(base64_decode("not base64!"), None);
+    }
+
+    #[test]
+    fn hex_decodes_what_xxd_reverts() {
+        assert_eq!(hex_decode("726d202d7266202f").as_deref(), Some("rm -rf /"));
+        assert_eq!(hex_decode("72 6D 0a").as_deref(), Some("rm\n"));
+        assert_eq!(hex_decode("726"), None);
+        assert_eq!(hex_decode("zz"), None);
     }
 
     #[test]

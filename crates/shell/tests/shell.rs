@@ -342,11 +342,29 @@ mod field_splitting {
     }
 
     #[test]
-    fn a_changed_ifs_makes_every_expansion_run_time_only() {
+    fn a_changed_ifs_splits_on_blanks_and_the_new_separators() {
         for line in [
             "IFS=_; c=rm_-rf_/; $c",
             "IFS=,; $(echo rm,-rf,/)",
             "IFS=_; c=rm; $c -rf /",
+            "c='rm -rf /'; $c",
+            "IFS=_; c='rm -rf_/'; $c",
+        ] {
+            let a = ok(line);
+            assert_eq!(args(find(&a, "rm")), ["-rf", "/"], "{line}");
+        }
+        // Quoted, a value is not split.
+        let a = ok(r#"c='rm -rf /'; "$c""#);
+        let last = a.commands.last().unwrap_or_else(|| panic!("no command"));
+        assert!(matches!(last.name, Name::Dynamic(_)), "{:?}", last.name);
+    }
+
+    #[test]
+    fn a_run_time_ifs_makes_every_expansion_run_time_only() {
+        for line in [
+            "IFS=$1; c=rmx-rfx/; $c",
+            "IFS=$1; $(echo rm,-rf,/)",
+            "IFS=$1; c=rm; $c -rf /",
         ] {
             let a = ok(line);
             let last = a.commands.last().unwrap_or_else(|| panic!("no command"));
@@ -356,8 +374,5 @@ mod field_splitting {
                 last.name
             );
         }
-        // Without IFS the same constant is known.
-        let a = ok("c=rm; $c -rf /");
-        assert_eq!(args(find(&a, "rm")), ["-rf", "/"]);
     }
 }
