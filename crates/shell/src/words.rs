@@ -112,7 +112,7 @@ pub(crate) fn base64_decode(s: &str) -> Option<String> {
 /// `None` for anything else, an odd digit count included.
 pub(crate) fn hex_decode(s: &str) -> Option<String> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     let value = |b: u8| char::from(b).to_digit(16);
