@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use toolcap_crypto::{Canonical, Hash, Signature};
+use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature};
 
 use crate::error::{Error, Result};
 use crate::record::{Endorsement, Membership, NodeId, Signed, verify_all};
@@ -69,6 +69,43 @@ pub struct Certificate {
     pub output: Hash,
     /// `(member, signature)` pairs, sorted by member, each over the [`Endorsement`].
     pub signatures: Vec<(NodeId, Signature)>,
+}
+
+/// The wire form: `epoch u64 || level u8 || node u64 || output || signatures (u32 count, then
+/// member u64 || signature 64 bytes each)`. Decoding does not check the signatures:
+/// [`Certificate::verify`] does.
+impl Canonical for Certificate {
+    const TAG: &'static [u8] = b"toolcap/fleet/certificate/v1";
+    const VERSION: u16 = 1;
+    fn encode_body(&self, enc: &mut Encoder) {
+        enc.u64(self.epoch)
+            .u8(self.level)
+            .u64(self.node.0)
+            .array(&self.output.0)
+            .seq(self.signatures.len());
+        for (m, sig) in &self.signatures {
+            enc.u64(m.0).array(&sig.to_bytes());
+        }
+    }
+    fn decode_body(dec: &mut Decoder<'_>) -> toolcap_crypto::Result<Self> {
+        let epoch = dec.u64()?;
+        let level = dec.u8()?;
+        let node = NodeId(dec.u64()?);
+        let output = Hash(dec.array()?);
+        let n = dec.seq()?;
+        let mut signatures = Vec::with_capacity(n);
+        for _ in 0..n {
+            let m = NodeId(dec.u64()?);
+            signatures.push((m, Signature::from_bytes(&dec.array()?)));
+        }
+        Ok(Certificate {
+            epoch,
+            level,
+            node,
+            output,
+            signatures,
+        })
+    }
 }
 
 impl Certificate {
@@ -325,5 +362,13 @@ mod tests {
             })
         ));
         assert!(Certificate::verify_many(&[], t, &members).is_empty());
+
+        // The wire form round-trips and refuses trailing bytes.
+        let bytes = cert.to_canonical();
+        assert_eq!(Certificate::from_canonical(&bytes).unwrap(), cert);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(Certificate::from_canonical(&long).is_err());
+        assert!(Certificate::from_canonical(&bytes[..bytes.len() - 1]).is_err());
     }
 }
