@@ -37,8 +37,8 @@ use crate::checkpoint::{
     Checkpoint, NoteVerifier, open_checkpoint, sign_checkpoint, valid_key_name,
 };
 use crate::error::{Error, Result};
-use crate::stored::{Offsets, OffsetsBuilder, StoredTree, TreeBuilder};
-use crate::tree::{Tree, leaf_hash, verify_consistency};
+use crate::stored::{Offsets, OffsetsBuilder, StoredTree, TreeBuilder, frontier_root, push_leaf};
+use crate::tree::{empty_root, leaf_hash};
 
 /// Largest leaf accepted (16 MiB).
 pub const MAX_LEAF: usize = 16 << 20;
@@ -141,6 +141,8 @@ enum End {
     Torn { offset: usize, reason: &'static str },
     /// A bad record at this offset is followed by an intact one: not a torn write.
     Corrupt { offset: usize, reason: &'static str },
+    /// A bad record at this offset, not looked beyond ([`Classify::Stop`]).
+    Bad { offset: usize, reason: &'static str },
 }
 
 fn parse_record(alg: HashAlg, bytes: &[u8], at: usize) -> std::result::Result<Rec, &'static str> {
@@ -192,14 +194,26 @@ fn scan(alg: HashAlg, bytes: &[u8]) -> (Vec<Rec>, End) {
     (recs, End::Clean)
 }
 
+/// What [`scan_file`] does at the first record that does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Classify {
+    /// Tell a torn tail from damage ([`End::Torn`] or [`End::Corrupt`]): reads the rest of the
+    /// file at once to look for an intact record after it.
+    TornOrCorrupt,
+    /// Stop there ([`End::Bad`]): memory stays bounded by the window and the largest record.
+    Stop,
+}
+
 /// [`scan`] without holding the file: reads `file` in windows of [`WINDOW`] bytes and hands
 /// each intact record (offsets in the file) to `f`. Returns the number of records, how the file
-/// ends and its length. Only when a record does not parse is the rest of the file read at once
-/// (a torn tail is short; damage in the middle is an error either way).
+/// ends and its length. Only when a record does not parse, and `classify` asks to tell a torn
+/// tail from damage, is the rest of the file read at once (a torn tail is short; damage in the
+/// middle is an error either way).
 fn scan_file(
     alg: HashAlg,
     path: &Path,
     file: &File,
+    classify: Classify,
     mut f: impl FnMut(Rec) -> Result<()>,
 ) -> Result<(u64, End, usize)> {
     let len = file.metadata().map_err(io(path))?.len();
@@ -234,11 +248,17 @@ fn scan_file(
             }
             Err(reason) => {
                 let have = base + win.len();
-                if have < len {
+                let avail = win.len() - at;
+                // Whether more of the file could make the record whole: its length field is cut
+                // off, or it is within the limit and its bytes are.
+                let cut_by_window = win.get(at..at + 4).is_none_or(|l| {
+                    let l = u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                    l <= MAX_LEAF && avail < 4 + l + TRAILER
+                });
+                if have < len && (classify == Classify::TornOrCorrupt || cut_by_window) {
                     // Perhaps only cut off by the window: read on, as far as the record needs.
                     // A record that is whole and still bad needs the rest of the file (to tell a
                     // torn tail from damage).
-                    let avail = win.len() - at;
                     let want = match win.get(at..at + 4) {
                         None => WINDOW,
                         Some(l) => {
@@ -260,9 +280,12 @@ fn scan_file(
                         .map_err(io(path))?;
                     continue;
                 }
+                let offset = base + at;
+                if classify == Classify::Stop {
+                    return Ok((count, End::Bad { offset, reason }, len));
+                }
                 // Crash tears only the end; an intact record further on means this is damage.
                 let resync = (at + 1..win.len()).any(|q| parse_record(alg, &win, q).is_ok());
-                let offset = base + at;
                 let end = if resync {
                     End::Corrupt { offset, reason }
                 } else {
@@ -437,10 +460,11 @@ impl Log {
         // offsets, which bring tree.dat and index.dat in line as they go.
         let mut tree = TreeBuilder::new(dir, alg, writable)?;
         let mut offsets = OffsetsBuilder::new(dir, writable)?;
-        let (count, end, file_len) = scan_file(alg, &lpath, &leaves, |r| {
-            tree.push(r.check)?;
-            offsets.push((r.payload - 4) as u64)
-        })?;
+        let (count, end, file_len) =
+            scan_file(alg, &lpath, &leaves, Classify::TornOrCorrupt, |r| {
+                tree.push(r.check)?;
+                offsets.push((r.payload - 4) as u64)
+            })?;
         let cpath = dir.join(CHECKPOINTS);
         let mut checkpoints_file = OpenOptions::new()
             .read(true)
@@ -476,7 +500,8 @@ impl Log {
 
         let leaves_end = match end {
             End::Clean => file_len,
-            End::Corrupt { offset, reason } => {
+            // (`Bad` is not returned when classifying; refused like damage, to fail closed.)
+            End::Corrupt { offset, reason } | End::Bad { offset, reason } => {
                 return Err(Error::Tampered {
                     file: LEAVES,
                     detail: format!(
@@ -501,7 +526,7 @@ impl Log {
         let checkpoints_end = match cend {
             End::Clean => cbytes.len(),
             End::Torn { offset, .. } => offset,
-            End::Corrupt { offset, reason } => {
+            End::Corrupt { offset, reason } | End::Bad { offset, reason } => {
                 return Err(Error::Tampered {
                     file: CHECKPOINTS,
                     detail: format!(
@@ -761,62 +786,69 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
     let verifier = NoteVerifier::new(&config.origin, key)?;
 
     let lpath = dir.join(LEAVES);
-    let mut lfile = File::open(&lpath).map_err(io(&lpath))?;
+    let lfile = File::open(&lpath).map_err(io(&lpath))?;
     lfile.lock_shared().map_err(io(&lpath))?;
-    let bytes = read_all(&lpath, &mut lfile)?;
-    check_header(LEAVES, &bytes, LEAVES_MAGIC)?;
-    let (recs, end) = scan(alg, &bytes);
-    match end {
-        End::Clean => {}
-        End::Torn { offset, reason } | End::Corrupt { offset, reason } => {
-            return Err(tampered(
-                LEAVES,
-                format!(
-                    "leaf {} at offset {offset}: {reason} ({} leaves before it are intact)",
-                    recs.len(),
-                    recs.len()
-                ),
-            ));
-        }
-    }
-    let tree = Tree::from_leaf_hashes(alg, recs.iter().map(|r| r.check).collect());
-
     let cpath = dir.join(CHECKPOINTS);
     let cbytes = fs::read(&cpath).map_err(io(&cpath))?;
-    check_header(CHECKPOINTS, &cbytes, CHECKPOINTS_MAGIC)?;
-    let (crecs, cend) = scan(alg, &cbytes);
-    match cend {
-        End::Clean => {}
-        End::Torn { offset, reason } | End::Corrupt { offset, reason } => {
-            return Err(tampered(
-                CHECKPOINTS,
-                format!("checkpoint {} at offset {offset}: {reason}", crecs.len()),
-            ));
-        }
+    // The checkpoints are few and small; parsing them first tells which prefix roots the
+    // stream of leaves must yield. Their problems are reported after the leaves', as before.
+    let cps = checkpoints_of(&cbytes, alg, &verifier, &config.origin);
+    let mut wanted: Vec<u64> = cps
+        .iter()
+        .map_while(|c| c.as_ref().ok())
+        .map(|c| c.size)
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+
+    // Stream the records through the right frontier (at most 64 hashes): bounded memory
+    // whatever the log's size. `roots[i]` is the root of the first `wanted[i]` leaves.
+    let mut frontier: Vec<Hash> = Vec::with_capacity(64);
+    let mut roots: Vec<Hash> = Vec::with_capacity(wanted.len());
+    let mut size = 0u64;
+    while wanted.get(roots.len()) == Some(&0) {
+        roots.push(empty_root(alg));
     }
-    let mut cps: Vec<Checkpoint> = Vec::with_capacity(crecs.len());
-    for (i, r) in crecs.iter().enumerate() {
-        let note = std::str::from_utf8(&cbytes[r.payload..r.payload + r.len])
-            .map_err(|_| tampered(CHECKPOINTS, format!("checkpoint {i} is not UTF-8")))?;
-        let cp = open_checkpoint(note, &verifier)
-            .map_err(|e| tampered(CHECKPOINTS, format!("checkpoint {i}: {e}")))?;
-        if cp.origin != config.origin {
-            return Err(tampered(
-                CHECKPOINTS,
-                format!("checkpoint {i}: origin {:?} is not the log's", cp.origin),
-            ));
+    let (_, end, _) = scan_file(alg, &lpath, &lfile, Classify::Stop, |r| {
+        push_leaf(alg, &mut frontier, size, r.check, |_, _, _| Ok(()))?;
+        size += 1;
+        while wanted.get(roots.len()) == Some(&size) {
+            roots.push(frontier_root(alg, &frontier));
         }
-        if cp.size > tree.size() {
+        Ok(())
+    })?;
+    match end {
+        End::Clean => {}
+        End::Torn { offset, reason }
+        | End::Corrupt { offset, reason }
+        | End::Bad { offset, reason } => {
             return Err(tampered(
                 LEAVES,
                 format!(
-                    "checkpoint {i} covers {} leaves but only {} are stored",
-                    cp.size,
-                    tree.size()
+                    "leaf {size} at offset {offset}: {reason} ({size} leaves before it are intact)"
                 ),
             ));
         }
-        if tree.root_at(cp.size)? != cp.root {
+    }
+
+    let mut checked: Vec<Checkpoint> = Vec::with_capacity(cps.len());
+    for (i, cp) in cps.into_iter().enumerate() {
+        let cp = cp?;
+        if cp.size > size {
+            return Err(tampered(
+                LEAVES,
+                format!(
+                    "checkpoint {i} covers {} leaves but only {size} are stored",
+                    cp.size
+                ),
+            ));
+        }
+        let root = wanted
+            .binary_search(&cp.size)
+            .ok()
+            .and_then(|k| roots.get(k))
+            .ok_or_else(|| tampered(LEAVES, format!("internal: no root at size {}", cp.size)))?;
+        if *root != cp.root {
             return Err(tampered(
                 LEAVES,
                 format!(
@@ -825,7 +857,7 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
                 ),
             ));
         }
-        if let Some(prev) = cps.last()
+        if let Some(prev) = checked.last()
             && cp.size < prev.size
         {
             return Err(tampered(
@@ -833,45 +865,77 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
                 format!("checkpoint {i} is smaller than checkpoint {}", i - 1),
             ));
         }
-        cps.push(cp);
+        checked.push(cp);
     }
-    // Consistency proofs between checkpoint pairs, checked with the verifier of RFC 9162 §2.1.4.2.
-    let consistent = |a: &Checkpoint, b: &Checkpoint| -> Result<()> {
-        if a.size == 0 {
-            // Every tree extends the empty one; RFC 9162 defines no proof for it.
-            return Ok(());
-        }
-        let proof = tree.consistency_proof(a.size, b.size)?;
-        verify_consistency(alg, a.size, b.size, &a.root.0, &b.root.0, &proof)
-    };
-    if let Some(last) = cps.last() {
-        for (i, pair) in cps.windows(2).enumerate() {
-            consistent(&pair[0], &pair[1]).map_err(|_| {
-                tampered(
-                    CHECKPOINTS,
-                    format!("checkpoints {i} and {} are inconsistent", i + 1),
-                )
-            })?;
-        }
-        for (i, a) in cps.iter().enumerate() {
-            consistent(a, last).map_err(|_| {
-                tampered(
-                    CHECKPOINTS,
-                    format!("checkpoint {i} is inconsistent with the latest"),
-                )
-            })?;
-        }
-    }
+    // Every checkpoint's root is now the RFC 9162 root of a prefix of the same leaves, so each
+    // is consistent with every later one: the consistency proof built from these leaves verifies
+    // by construction (RFC 9162 §2.1.4). Building and checking those proofs, as an in-memory tree
+    // allowed, can find nothing more (docs/decisions/0085-streaming-audit-verify.md).
     Ok(VerifyReport {
-        leaves: tree.size(),
-        checkpoints: cps.len(),
-        root: tree.root(),
+        leaves: size,
+        checkpoints: checked.len(),
+        root: frontier_root(alg, &frontier),
     })
+}
+
+/// The signed checkpoints in `checkpoints.dat` (its bytes), in order, each opened with
+/// `verifier` and checked to be of `origin`; the first problem ends the list.
+fn checkpoints_of(
+    cbytes: &[u8],
+    alg: HashAlg,
+    verifier: &NoteVerifier,
+    origin: &str,
+) -> Vec<Result<Checkpoint>> {
+    let tampered = |detail: String| Error::Tampered {
+        file: CHECKPOINTS,
+        detail,
+    };
+    if let Err(e) = check_header(CHECKPOINTS, cbytes, CHECKPOINTS_MAGIC) {
+        return vec![Err(e)];
+    }
+    let (crecs, cend) = scan(alg, cbytes);
+    match cend {
+        End::Clean => {}
+        End::Torn { offset, reason }
+        | End::Corrupt { offset, reason }
+        | End::Bad { offset, reason } => {
+            return vec![Err(tampered(format!(
+                "checkpoint {} at offset {offset}: {reason}",
+                crecs.len()
+            )))];
+        }
+    }
+    let mut out = Vec::with_capacity(crecs.len());
+    for (i, r) in crecs.iter().enumerate() {
+        let cp = std::str::from_utf8(&cbytes[r.payload..r.payload + r.len])
+            .map_err(|_| tampered(format!("checkpoint {i} is not UTF-8")))
+            .and_then(|note| {
+                open_checkpoint(note, verifier)
+                    .map_err(|e| tampered(format!("checkpoint {i}: {e}")))
+            })
+            .and_then(|cp| {
+                if cp.origin == origin {
+                    Ok(cp)
+                } else {
+                    Err(tampered(format!(
+                        "checkpoint {i}: origin {:?} is not the log's",
+                        cp.origin
+                    )))
+                }
+            });
+        let bad = cp.is_err();
+        out.push(cp);
+        if bad {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::Tree;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[5; 32])

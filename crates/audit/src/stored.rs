@@ -214,7 +214,7 @@ impl Rebuild {
 /// Appends leaf hash `leaf` as leaf number `n` to `frontier` (the roots of the complete subtrees
 /// of the first `n` leaves, largest first), calling `emit(level, index, hash)` for the leaf and
 /// every subtree it completes, in post-order.
-fn push_leaf(
+pub(crate) fn push_leaf(
     alg: HashAlg,
     frontier: &mut Vec<Hash>,
     n: u64,
@@ -237,6 +237,18 @@ fn push_leaf(
     }
     frontier.push(h);
     Ok(())
+}
+
+/// The root of the tree whose right frontier (complete subtree roots, largest first) is
+/// `frontier`.
+pub(crate) fn frontier_root(alg: HashAlg, frontier: &[Hash]) -> Hash {
+    let mut it = frontier.iter().rev();
+    let Some(last) = it.next() else {
+        return empty_root(alg);
+    };
+    // RFC 9162 §2.1.1: MTH = HASH(0x01 || MTH(left k) || MTH(rest)), so the frontier folds
+    // from the right.
+    it.fold(*last, |acc, left| node_hash(alg, left, &acc))
 }
 
 /// Opens `tree.dat` and brings it in line with the verified leaf hashes pushed, one by one.
@@ -377,13 +389,7 @@ impl StoredTree {
 
     /// The root of the current tree (from the frontier: no I/O).
     pub fn root(&self) -> Hash {
-        let mut it = self.frontier.iter().rev();
-        let Some(last) = it.next() else {
-            return empty_root(self.alg);
-        };
-        // RFC 9162 §2.1.1: MTH = HASH(0x01 || MTH(left k) || MTH(rest)), so the frontier folds
-        // from the right.
-        it.fold(*last, |acc, left| node_hash(self.alg, left, &acc))
+        frontier_root(self.alg, &self.frontier)
     }
 
     /// The root the tree had when it held `size` leaves.
