@@ -1,4 +1,5 @@
-//! Opening arbitrary bytes as a cluster frame never panics, and only authentic frames open.
+//! Opening arbitrary bytes as a cluster frame never panics, and only authentic frames open;
+//! decoding them as a summary or evidence payload (what an authentic frame carries) never panics.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -28,4 +29,6 @@ fuzz_target!(|data: &[u8]| {
     let (m, secret) = membership();
     let mut link = Link::new("g", LinkKeys::from_secret(secret).expect("keys"), m.clone()).expect("link");
     assert!(link.open(data).is_err(), "forged frame opened");
+    let _ = toolcap_cluster::node_loop::decode_signed_summary(data);
+    let _ = toolcap_cluster::node_loop::decode_signed_evidence(data);
 });

@@ -249,6 +249,29 @@ fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_surviv
     .unwrap();
     assert_eq!(proof.status(), 200);
 
+    // r1 sends its signed evidence up: the global node records it in its own audit log.
+    let mut g = Value::Null;
+    until("g to hear of l13 from r1", || {
+        g = get(&format!("{}/v1/cluster", base(&procs, "g")));
+        g["flagged_below"].as_array().is_some_and(|f| !f.is_empty())
+    });
+    assert_eq!(g["flagged_below"], json!(["l13"]), "{g}");
+    let reported = &g["reported_findings"][0];
+    assert_eq!(reported["reporter"], "r1", "{g}");
+    let idx = reported["audit_index"].as_u64().unwrap();
+    let proof = ureq::get(&format!(
+        "{}/v1/audit/inclusion?index={idx}",
+        base(&procs, "g")
+    ))
+    .call()
+    .unwrap();
+    assert_eq!(proof.status(), 200);
+    // Every frame carried a clock entry; the global node's vector knows every local node.
+    for l in ["l11", "l14", "l21", "l24"] {
+        let i = shape.iter().position(|(id, _, _)| id == l).unwrap();
+        assert!(g["clock"][i].as_u64().is_some_and(|c| c > 0), "{l}: {g}");
+    }
+
     // SIGKILL a local node after its events were acknowledged, and a regional node mid-run.
     let before = get(&format!("{}/v1/cluster", base(&procs, "g")))["children_last_epoch"]["r2"]
         .as_u64()
@@ -278,6 +301,9 @@ fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_surviv
     });
     let g = get(&format!("{}/v1/cluster", base(&procs, "g")));
     assert_eq!(g["refused"], 0, "{g}");
+    // r2 resumed its clock from its data directory: nothing it sent after the restart was
+    // refused as a replay or a fork.
+    assert_eq!(g["clock_refused"], json!({}), "{g}");
     drop(procs);
     let _ = std::fs::remove_dir_all(&root);
 }

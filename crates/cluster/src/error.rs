@@ -28,4 +28,7 @@ pub enum ClusterError {
     /// The broker connection or a JetStream operation failed.
     #[error("transport: {0}")]
     Transport(String),
+    /// The node's persisted protocol state (clock writer, receiver) could not be read or written.
+    #[error("node state: {0}")]
+    State(String),
 }

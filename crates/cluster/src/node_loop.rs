@@ -10,17 +10,27 @@
 //! belongs to has been merged and its evidence handed to the [`EvidenceSink`] (the audit log),
 //! so an aggregator killed mid-epoch gets the frames again from its durable inbox.
 //!
-//! The statistics come from a [`StatsSource`] (the node runtime's per-agent state), and the
-//! evidence goes to an [`EvidenceSink`]; both are traits so this loop does no storage I/O.
+//! Every frame a node sends up (a summary, or a piece of evidence it found) carries a signed,
+//! hash-chained vector-clock entry from `toolcap-trust` whose payload is the hash of the record
+//! it travels with. The parent checks it with a [`SubsequenceReceiver`] (it sees only the frames
+//! sent to it, so counters may skip): a replayed, reordered, spliced or forged entry refuses the
+//! frame. An aggregator forwards its children's signed evidence to its own parent, which checks
+//! the signature and records it in its own audit log: a lie found at a regional node is visible,
+//! provably, at the global one.
+//!
+//! The statistics come from a [`StatsSource`] (the node runtime's per-agent state), the
+//! evidence goes to an [`EvidenceSink`], and the clock state is kept by a [`StateStore`]; all
+//! are traits so this loop does no storage I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature, SigningKey};
+use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature, SigningKey, sha3_256};
 use toolcap_fleet::{
-    Evidence, FleetConfig, Moments, NodeId, Signed, Summary, aggregate, local_summary,
+    Evidence, EvidenceKind, FleetConfig, Moments, NodeId, Signed, Summary, aggregate, local_summary,
 };
+use toolcap_trust::{ClockEntry, ClockWriter, SubsequenceReceiver};
 
 use crate::attestation::{
     AttestHandle, AttestMsg, AttestationRecord, PeerCheck, PeerState, fresh_nonce, root_name,
@@ -31,6 +41,27 @@ use crate::{ClusterError, FrameKind, Level, Link, LinkKeys, Membership};
 
 /// Domain tag of a summary frame's payload.
 const SUMMARY_TAG: &[u8] = b"toolcap/cluster/summary-frame/v1";
+/// Domain tag of an evidence frame's payload.
+const EVIDENCE_TAG: &[u8] = b"toolcap/cluster/evidence-frame/v1";
+/// Payload version: the signed record followed by its clock entry.
+const FRAME_VERSION: u16 = 2;
+/// How many forwarded findings the status keeps.
+const KEEP_FINDINGS: usize = 64;
+
+/// The [`StateStore`] name of a node's clock writer state.
+pub const WRITER_STATE: &str = "clock-writer";
+/// The [`StateStore`] name of a node's clock receiver state (entries of acknowledged frames).
+pub const RECEIVER_STATE: &str = "clock-receiver";
+
+/// Where a node keeps the small protocol state that must survive a restart: its clock writer
+/// (so it never reuses a counter or breaks its chain) and its receiver (so a replay of a frame
+/// it processed before the restart is still refused).
+pub trait StateStore: Send + Sync {
+    /// The bytes saved under `name`, if any.
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, ClusterError>;
+    /// Replaces what is saved under `name`, durably, before returning.
+    fn save(&self, name: &str, bytes: &[u8]) -> Result<(), ClusterError>;
+}
 
 /// Per-agent feature vectors of a local node, already in the fleet's dimension.
 pub trait StatsSource: Send + Sync {
@@ -161,6 +192,41 @@ pub struct ClusterStatus {
     pub attester: Option<&'static str>,
     /// Quotes this node sent in answer to its parent's challenges.
     pub quotes_sent: u64,
+    /// This node's vector clock: one counter per member, its own and those it learned from its
+    /// children's entries.
+    pub clock: Vec<u64>,
+    /// Children's frames refused for their clock entry, by reason (`replayed`, `reordered`,
+    /// `spliced`, `forged`, ...).
+    pub clock_refused: BTreeMap<String, u64>,
+    /// Evidence records this node sent to its parent.
+    pub evidence_sent: u64,
+    /// Evidence its children found and sent up (signature checked, recorded in this node's
+    /// audit log), the most recent 64.
+    pub reported_findings: Vec<ReportedFinding>,
+    /// Nodes below its children that a child's signed evidence says were rejected.
+    pub flagged_below: BTreeSet<String>,
+    /// Times the clock receiver's state could not be saved (a restart would then accept a
+    /// replay of the frames settled since the last save).
+    pub state_errors: u64,
+}
+
+/// A finding a child reported, as this node recorded it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ReportedFinding {
+    /// The child that found it and signed it.
+    pub reporter: String,
+    /// The epoch.
+    pub epoch: u64,
+    /// The node it is about.
+    pub subject: String,
+    /// What was found.
+    pub kind: &'static str,
+    /// The measured value.
+    pub value: f64,
+    /// The bound.
+    pub bound: f64,
+    /// Its index in this node's audit log.
+    pub audit_index: u64,
 }
 
 /// Shared handle on a node's status.
@@ -173,27 +239,68 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The payload of a summary frame: the signed summary (signer, signature, canonical bytes).
-pub fn encode_signed_summary(s: &Signed<Summary>) -> Vec<u8> {
-    let mut enc = Encoder::new(SUMMARY_TAG, 1);
+/// The payload a clock entry binds: SHA3-256 of the record's canonical bytes.
+pub fn clock_payload<T: Canonical>(record: &T) -> Hash {
+    sha3_256(&record.to_canonical())
+}
+
+fn encode_signed<T: Canonical>(tag: &[u8], s: &Signed<T>, clock: &ClockEntry) -> Vec<u8> {
+    let mut enc = Encoder::new(tag, FRAME_VERSION);
     enc.u64(s.signer.0)
         .array(&s.signature.to_bytes())
-        .bytes(&s.record.to_canonical());
+        .bytes(&s.record.to_canonical())
+        .bytes(&clock.to_bytes());
     enc.finish()
 }
 
-/// Decodes [`encode_signed_summary`]'s bytes (signature not yet checked).
-pub fn decode_signed_summary(bytes: &[u8]) -> Result<Signed<Summary>, ClusterError> {
-    let mut dec = Decoder::new(bytes, SUMMARY_TAG, &[1])?;
+fn decode_signed<T: Canonical>(
+    tag: &[u8],
+    bytes: &[u8],
+) -> Result<(Signed<T>, ClockEntry), ClusterError> {
+    let mut dec = Decoder::new(bytes, tag, &[FRAME_VERSION])?;
     let signer = NodeId(dec.u64()?);
     let signature = Signature::from_bytes(&dec.array::<64>()?);
-    let record = Summary::from_canonical(dec.bytes()?)?;
+    let record = T::from_canonical(dec.bytes()?)?;
+    let clock = ClockEntry::from_bytes(dec.bytes()?)?;
     dec.finish()?;
-    Ok(Signed {
-        record,
-        signer,
-        signature,
-    })
+    Ok((
+        Signed {
+            record,
+            signer,
+            signature,
+        },
+        clock,
+    ))
+}
+
+/// The payload of a summary frame: the signed summary (signer, signature, canonical bytes) and
+/// the sender's clock entry for it.
+pub fn encode_signed_summary(s: &Signed<Summary>, clock: &ClockEntry) -> Vec<u8> {
+    encode_signed(SUMMARY_TAG, s, clock)
+}
+
+/// Decodes [`encode_signed_summary`]'s bytes (neither signature checked yet).
+pub fn decode_signed_summary(bytes: &[u8]) -> Result<(Signed<Summary>, ClockEntry), ClusterError> {
+    decode_signed(SUMMARY_TAG, bytes)
+}
+
+/// The payload of an evidence frame: signed evidence and the sender's clock entry for it.
+pub fn encode_signed_evidence(e: &Signed<Evidence>, clock: &ClockEntry) -> Vec<u8> {
+    encode_signed(EVIDENCE_TAG, e, clock)
+}
+
+/// Decodes [`encode_signed_evidence`]'s bytes (neither signature checked yet).
+pub fn decode_signed_evidence(
+    bytes: &[u8],
+) -> Result<(Signed<Evidence>, ClockEntry), ClusterError> {
+    decode_signed(EVIDENCE_TAG, bytes)
+}
+
+/// The clock's id of the `i`-th member.
+fn clock_id(i: usize) -> Result<toolcap_trust::NodeId, ClusterError> {
+    u32::try_from(i)
+        .map(toolcap_trust::NodeId)
+        .map_err(|_| ClusterError::Membership("more members than a vector clock holds".into()))
 }
 
 /// The fleet view of a cluster membership: node `i` is the `i`-th member.
@@ -226,7 +333,7 @@ pub fn moments_of(fleet: &FleetConfig, rows: &[Vec<f64>]) -> Result<Moments, Clu
 
 struct Pending {
     summaries: BTreeMap<NodeId, Summary>,
-    deliveries: Vec<Delivery>,
+    deliveries: Vec<(Delivery, ClockEntry)>,
 }
 
 /// One node's protocol state.
@@ -243,6 +350,16 @@ pub struct NodeLoop {
     status: StatusHandle,
     /// Per child, its attestation check (only when attestation is required).
     peers: BTreeMap<String, PeerCheck>,
+    /// This node's clock: one entry per frame it sends up.
+    clock: ClockWriter,
+    /// Checks each child's entries as its frames arrive.
+    clock_live: SubsequenceReceiver,
+    /// The same, over the frames already acknowledged: what is persisted, so that after a
+    /// restart the frames the broker delivers again (never acknowledged) are accepted once more
+    /// and anything acknowledged before is refused as a replay.
+    clock_committed: SubsequenceReceiver,
+    /// Where the clock state is kept (none: in memory only).
+    state: Option<Arc<dyn StateStore>>,
 }
 
 impl std::fmt::Debug for NodeLoop {
@@ -279,13 +396,28 @@ impl NodeLoop {
             .as_deref()
             .and_then(|p| membership.member(p))
             .cloned();
-        let children = membership
+        let children: BTreeMap<String, NodeId> = membership
             .members
             .iter()
             .enumerate()
             .filter(|(_, m)| m.parent.as_deref() == Some(cfg.me.as_str()))
             .map(|(i, m)| (m.id.clone(), NodeId(i as u64)))
             .collect();
+        let n = membership.members.len();
+        let clock = ClockWriter::new(
+            clock_id(idx)?,
+            n,
+            SigningKey::from_seed(&cfg.identity.to_seed()),
+        );
+        let child_keys = membership
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| children.contains_key(&m.id))
+            .map(|(i, m)| Ok((clock_id(i)?, m.identity)))
+            .collect::<Result<Vec<_>, ClusterError>>()?;
+        let clock_live = SubsequenceReceiver::new(n, child_keys.iter().copied());
+        let clock_committed = clock_live.clone();
         let mut link = Link::new(
             &cfg.me,
             LinkKeys::from_secret(&cfg.link.secret())?,
@@ -328,6 +460,7 @@ impl NodeLoop {
                 })
                 .collect(),
             attester: cfg.attester.as_ref().map(|a| root_name(a.root_of_trust())),
+            clock: clock.vector().to_vec(),
             ..ClusterStatus::default()
         }));
         Ok(NodeLoop {
@@ -341,8 +474,47 @@ impl NodeLoop {
             closed_below: 0,
             status,
             peers,
+            clock,
+            clock_live,
+            clock_committed,
+            state: None,
             cfg,
         })
+    }
+
+    /// Keeps the clock state in `store`, resuming from what it holds. A state that does not
+    /// decode or does not fit this membership is an error: the node does not start rather than
+    /// forget which counters it used or which frames it accepted.
+    pub fn with_state(mut self, store: Arc<dyn StateStore>) -> Result<NodeLoop, ClusterError> {
+        let n = self.cfg.membership.members.len();
+        let me = clock_id(self.me.0 as usize)?;
+        if let Some(bytes) = store.load(WRITER_STATE)? {
+            let key = SigningKey::from_seed(&self.cfg.identity.to_seed());
+            self.clock = ClockWriter::resume(me, n, key, &bytes).map_err(|e| {
+                ClusterError::State(format!(
+                    "{WRITER_STATE}: {e} (a membership change needs a fresh state)"
+                ))
+            })?;
+        }
+        if let Some(bytes) = store.load(RECEIVER_STATE)? {
+            let keys = self
+                .cfg
+                .membership
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| self.children.contains_key(&m.id))
+                .map(|(i, m)| Ok((clock_id(i)?, m.identity)))
+                .collect::<Result<Vec<_>, ClusterError>>()?;
+            self.clock_committed = SubsequenceReceiver::resume(n, keys, &bytes)
+                .map_err(|e| ClusterError::State(format!("{RECEIVER_STATE}: {e}")))?;
+            self.clock_live = self.clock_committed.clone();
+        }
+        if let Ok(mut s) = self.status.lock() {
+            s.clock = self.clock.vector().to_vec();
+        }
+        self.state = Some(store);
+        Ok(self)
     }
 
     /// The node's status, shared with the HTTP handler.
@@ -428,43 +600,193 @@ impl NodeLoop {
             let _ = d.ack().await;
             return;
         }
-        let accepted = (|| {
-            if opened.header.kind != FrameKind::Summary {
-                return None;
-            }
-            let child = *self.children.get(&opened.header.from)?;
-            let signed = decode_signed_summary(&opened.payload).ok()?;
-            // The link sender, the signer and the summary's node must all be the same child.
-            if signed.signer != child || signed.record.node != child {
-                return None;
-            }
-            signed.verify(&self.fleet_members).ok()?;
-            if signed.record.level + 1 != level_code(self.level) {
-                return None;
-            }
-            Some((opened.header.from.clone(), signed.record))
-        })();
-        let Some((from, summary)) = accepted else {
+        let Some(&child) = self.children.get(&opened.header.from) else {
             self.refuse();
             let _ = d.ack().await;
             return;
         };
+        let from = opened.header.from.clone();
+        match opened.header.kind {
+            FrameKind::Summary => self.on_summary(child, from, &opened.payload, d).await,
+            FrameKind::Evidence => {
+                self.on_evidence(child, from, &opened.payload, d, sink)
+                    .await
+            }
+            _ => {
+                self.refuse();
+                let _ = d.ack().await;
+            }
+        }
+    }
+
+    /// Checks a child's clock entry for a record it signed: it must be the child's own, bind
+    /// this record, and pass the receiver's rules. On success the child's vector is merged into
+    /// this node's clock.
+    fn check_clock<T: Canonical>(&mut self, child: NodeId, record: &T, e: &ClockEntry) -> bool {
+        let own = usize::try_from(child.0)
+            .ok()
+            .and_then(|i| clock_id(i).ok())
+            .is_some_and(|id| id == e.node);
+        let verdict = if !own || e.payload != clock_payload(record) {
+            Err("unbound")
+        } else {
+            self.clock_live.accept(e).map_err(|r| r.name())
+        };
+        match verdict {
+            Ok(()) => {
+                self.clock.observe(&e.vector);
+                if let Ok(mut s) = self.status.lock() {
+                    s.clock = self.clock.vector().to_vec();
+                }
+                true
+            }
+            Err(reason) => {
+                if let Ok(mut s) = self.status.lock() {
+                    *s.clock_refused.entry(reason.to_owned()).or_default() += 1;
+                }
+                false
+            }
+        }
+    }
+
+    async fn on_summary(&mut self, child: NodeId, from: String, payload: &[u8], d: Delivery) {
+        let checked = decode_signed_summary(payload).ok().filter(|(signed, _)| {
+            // The link sender, the signer and the summary's node must all be the same child.
+            signed.signer == child
+                && signed.record.node == child
+                && signed.verify(&self.fleet_members).is_ok()
+                && signed.record.level + 1 == level_code(self.level)
+        });
+        let Some((signed, entry)) = checked else {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        };
+        if !self.check_clock(child, &signed.record, &entry) {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        }
+        let summary = signed.record;
         let epoch = summary.epoch;
         if epoch < self.closed_below {
             // Too late for its epoch (already merged): acknowledged, counted as received.
-            let _ = d.ack().await;
+            self.settle(vec![(d, entry)]).await;
         } else {
             let p = self.pending.entry(epoch).or_insert_with(|| Pending {
                 summaries: BTreeMap::new(),
                 deliveries: Vec::new(),
             });
             p.summaries.insert(summary.node, summary);
-            p.deliveries.push(d);
+            p.deliveries.push((d, entry));
         }
         if let Ok(mut s) = self.status.lock() {
             let e = s.children_last_epoch.entry(from).or_insert(epoch);
             *e = (*e).max(epoch);
         }
+    }
+
+    /// Evidence a child found among its own children: checked, recorded in this node's audit
+    /// log, acknowledged.
+    async fn on_evidence(
+        &mut self,
+        child: NodeId,
+        from: String,
+        payload: &[u8],
+        d: Delivery,
+        sink: &dyn EvidenceSink,
+    ) {
+        let members = self.cfg.membership.members.clone();
+        let checked = decode_signed_evidence(payload).ok().filter(|(signed, _)| {
+            let ev = &signed.record;
+            // Signed by the child, as its reporter, about one of the child's own children.
+            let subject_parent = usize::try_from(ev.subject.0)
+                .ok()
+                .and_then(|i| members.get(i))
+                .and_then(|m| m.parent.as_deref());
+            signed.signer == child
+                && ev.reporter == child
+                && subject_parent == Some(from.as_str())
+                && ev.level + 2 == level_code(self.level)
+                && signed.verify(&self.fleet_members).is_ok()
+        });
+        let Some((signed, entry)) = checked else {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        };
+        if !self.check_clock(child, &signed.record, &entry) {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        }
+        let Ok(index) = sink.record(&signed) else {
+            // Not durable: left unacknowledged for the broker to deliver again.
+            return;
+        };
+        let ev = &signed.record;
+        let subject = usize::try_from(ev.subject.0)
+            .ok()
+            .and_then(|i| members.get(i))
+            .map(|m| m.id.clone())
+            .unwrap_or_default();
+        let view = ReportedFinding {
+            reporter: from,
+            epoch: ev.epoch,
+            subject: subject.clone(),
+            kind: ev.kind.name(),
+            value: ev.value,
+            bound: ev.bound,
+            audit_index: index,
+        };
+        if let Ok(mut s) = self.status.lock() {
+            if ev.kind != EvidenceKind::CountCapped {
+                s.flagged_below.insert(subject);
+            }
+            s.reported_findings.push(view);
+            let excess = s.reported_findings.len().saturating_sub(KEEP_FINDINGS);
+            s.reported_findings.drain(..excess);
+        }
+        self.settle(vec![(d, entry)]).await;
+    }
+
+    /// Acknowledges processed frames, then records their clock entries in the committed
+    /// receiver and persists it. In this order: a crash in between leaves an acknowledged
+    /// frame's entry out of the saved state (harmless, the broker will not deliver it again),
+    /// never an unacknowledged frame's entry in it (which would refuse its redelivery).
+    async fn settle(&mut self, deliveries: Vec<(Delivery, ClockEntry)>) {
+        if deliveries.is_empty() {
+            return;
+        }
+        for (d, e) in deliveries {
+            let _ = d.ack().await;
+            // Checked on arrival; an entry settled after a later one of the same child (epochs
+            // closing out of order) is refused here, and the state keeps the later one.
+            let _ = self.clock_committed.accept(&e);
+        }
+        if let Some(store) = &self.state
+            && store
+                .save(RECEIVER_STATE, &self.clock_committed.state())
+                .is_err()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.state_errors += 1;
+        }
+    }
+
+    /// Stamps a record this node is about to send up with its next clock entry, saving the
+    /// writer's state first (a restarted node must not reuse the counter).
+    fn stamp<T: Canonical>(&mut self, record: &T) -> Option<ClockEntry> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).ok()?;
+        let entry = self.clock.tick(clock_payload(record), nonce);
+        if let Some(store) = &self.state {
+            store.save(WRITER_STATE, &self.clock.state()).ok()?;
+        }
+        if let Ok(mut s) = self.status.lock() {
+            s.clock = self.clock.vector().to_vec();
+        }
+        Some(entry)
     }
 
     /// An attestation frame: a challenge from our parent, or a quote from a child.
@@ -671,9 +993,7 @@ impl NodeLoop {
             Ok(a) => a,
             Err(_) => {
                 // Nothing mergeable: the frames are processed, the epoch is skipped.
-                for d in p.deliveries {
-                    let _ = d.ack().await;
-                }
+                self.settle(p.deliveries).await;
                 return;
             }
         };
@@ -683,6 +1003,7 @@ impl NodeLoop {
             .map(|(n, id)| (*id, n.clone()))
             .collect();
         let mut views = Vec::new();
+        let mut found = Vec::new();
         for f in &agg.outcome.findings {
             let record = p
                 .summaries
@@ -706,6 +1027,7 @@ impl NodeLoop {
                 // broker delivers them again after a restart.
                 return;
             };
+            found.push(signed);
             views.push(FindingView {
                 epoch,
                 subject: names.get(&f.subject).cloned().unwrap_or_default(),
@@ -729,10 +1051,33 @@ impl NodeLoop {
             s.baseline = Some(agg.summary.output.mean().to_vec());
             s.baseline_count = agg.summary.output.count();
         }
-        for d in p.deliveries {
-            let _ = d.ack().await;
+        self.settle(p.deliveries).await;
+        for ev in found {
+            self.send_evidence_up(transport, ev).await;
         }
         self.send_up(transport, agg.summary).await;
+    }
+
+    /// Sends one piece of this node's signed evidence to its parent.
+    async fn send_evidence_up(&mut self, transport: &NatsTransport, ev: Signed<Evidence>) {
+        let Some(parent) = self.parent.clone() else {
+            return;
+        };
+        let Some(entry) = self.stamp(&ev.record) else {
+            return;
+        };
+        let Ok(frame) = self.link.seal(
+            &parent.id,
+            FrameKind::Evidence,
+            &encode_signed_evidence(&ev, &entry),
+        ) else {
+            return;
+        };
+        if transport.send(&parent, frame).await.is_ok()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.evidence_sent += 1;
+        }
     }
 
     async fn send_up(&mut self, transport: &NatsTransport, summary: Summary) {
@@ -741,10 +1086,13 @@ impl NodeLoop {
         };
         let epoch = summary.epoch;
         let signed = Signed::sign(summary, self.me, &self.cfg.identity);
+        let Some(entry) = self.stamp(&signed.record) else {
+            return;
+        };
         let Ok(frame) = self.link.seal(
             &parent.id,
             FrameKind::Summary,
-            &encode_signed_summary(&signed),
+            &encode_signed_summary(&signed, &entry),
         ) else {
             return;
         };
@@ -760,6 +1108,162 @@ impl NodeLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Member;
+    use proptest::prelude::*;
+
+    #[derive(Default)]
+    struct MemState(Mutex<BTreeMap<String, Vec<u8>>>);
+    impl StateStore for MemState {
+        fn load(&self, name: &str) -> Result<Option<Vec<u8>>, ClusterError> {
+            Ok(self.0.lock().unwrap().get(name).cloned())
+        }
+        fn save(&self, name: &str, bytes: &[u8]) -> Result<(), ClusterError> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(name.to_owned(), bytes.to_vec());
+            Ok(())
+        }
+    }
+
+    /// A regional node `r` with one child `c`; returns the membership and both seeds.
+    fn pair() -> (Membership, [u8; 32], [u8; 32], Vec<LinkKeys>) {
+        let (rs, cs) = ([1u8; 32], [2u8; 32]);
+        let links = vec![LinkKeys::generate().unwrap(), LinkKeys::generate().unwrap()];
+        let members = vec![
+            Member::new(
+                "r",
+                Level::Regional,
+                None,
+                SigningKey::from_seed(&rs).verifying_key(),
+                links[0].public(),
+            ),
+            Member::new(
+                "c",
+                Level::Local,
+                Some("r"),
+                SigningKey::from_seed(&cs).verifying_key(),
+                links[1].public(),
+            ),
+        ];
+        let m = Membership {
+            cluster: "t".into(),
+            version: 1,
+            members,
+        };
+        (m, rs, cs, links)
+    }
+
+    fn node(m: &Membership, me: &str, seed: [u8; 32], link: &LinkKeys) -> NodeLoop {
+        NodeLoop::new(NodeLoopConfig {
+            me: me.into(),
+            identity: SigningKey::from_seed(&seed),
+            link: LinkKeys::from_secret(&link.secret()).unwrap(),
+            membership: m.clone(),
+            epoch: Duration::from_secs(1),
+            fleet: FleetConfig::new(2, -10.0, 10.0).unwrap(),
+            byzantine_shift: 0.0,
+            require_attestation: false,
+            attester: None,
+        })
+        .unwrap()
+    }
+
+    fn summary(epoch: u64) -> Summary {
+        let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
+        let m = Moments::from_rows(&[1.0, 2.0, 3.0, 4.0], 2).unwrap();
+        local_summary(&fleet, epoch, NodeId(1), 2, m)
+    }
+
+    #[test]
+    fn a_childs_clock_entry_must_bind_its_record_and_continue_its_chain() {
+        let (m, rs, cs, links) = pair();
+        let mut parent = node(&m, "r", rs, &links[0]);
+        let mut child = node(&m, "c", cs, &links[1]);
+        let (s1, s2) = (summary(1), summary(2));
+        let e1 = child.stamp(&s1).unwrap();
+        assert!(parent.check_clock(NodeId(1), &s1, &e1));
+        assert_eq!(
+            parent.clock.vector(),
+            &[0, 1],
+            "the child's counter is learned"
+        );
+        // The same entry again, an entry moved onto another record, a forged one.
+        assert!(!parent.check_clock(NodeId(1), &s1, &e1));
+        let e2 = child.stamp(&s2).unwrap();
+        assert!(!parent.check_clock(NodeId(1), &s1, &e2));
+        let mut forged = e2.clone();
+        forged.nonce = [9; 16];
+        assert!(!parent.check_clock(NodeId(1), &s2, &forged));
+        // Claimed by the wrong child.
+        assert!(!parent.check_clock(NodeId(0), &s2, &e2));
+        assert!(parent.check_clock(NodeId(1), &s2, &e2));
+        let refused = parent.status.lock().unwrap().clock_refused.clone();
+        assert_eq!(refused.get("replayed"), Some(&1), "{refused:?}");
+        assert_eq!(refused.get("forged"), Some(&1), "{refused:?}");
+        assert_eq!(refused.get("unbound"), Some(&2), "{refused:?}");
+    }
+
+    #[test]
+    fn a_restarted_node_continues_its_clock_from_its_state() {
+        let (m, rs, cs, links) = pair();
+        let store: Arc<MemState> = Arc::default();
+        let mut parent = node(&m, "r", rs, &links[0]);
+        let mut child = node(&m, "c", cs, &links[1])
+            .with_state(store.clone())
+            .unwrap();
+        for e in 1..=3 {
+            let s = summary(e);
+            let entry = child.stamp(&s).unwrap();
+            assert!(parent.check_clock(NodeId(1), &s, &entry));
+        }
+        let mut again = node(&m, "c", cs, &links[1])
+            .with_state(store.clone())
+            .unwrap();
+        let s = summary(4);
+        let entry = again.stamp(&s).unwrap();
+        assert_eq!(entry.counter, 4);
+        assert!(
+            parent.check_clock(NodeId(1), &s, &entry),
+            "the chain continues"
+        );
+        // A corrupt state is an error, not a silent fresh start.
+        store.save(WRITER_STATE, b"garbage").unwrap();
+        assert!(node(&m, "c", cs, &links[1]).with_state(store).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn frame_payload_decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode_signed_summary(&bytes);
+            let _ = decode_signed_evidence(&bytes);
+        }
+
+        #[test]
+        fn a_changed_byte_never_decodes_to_the_same_evidence(i in 0usize..400, x in 1u8..=255) {
+            let key = SigningKey::from_seed(&[3; 32]);
+            let ev = Evidence {
+                epoch: 5,
+                level: 0,
+                reporter: NodeId(1),
+                subject: NodeId(2),
+                kind: EvidenceKind::MeanOutlier,
+                coord: Some(0),
+                value: 7.5,
+                bound: 3.0,
+                record: Hash([4; 32]),
+            };
+            let signed = Signed::sign(ev, NodeId(1), &key);
+            let mut w = ClockWriter::new(toolcap_trust::NodeId(1), 3, SigningKey::from_seed(&[3; 32]));
+            let entry = w.tick(clock_payload(&signed.record), [5; 16]);
+            let mut bytes = encode_signed_evidence(&signed, &entry);
+            let i = i % bytes.len();
+            bytes[i] ^= x;
+            if let Ok(decoded) = decode_signed_evidence(&bytes) {
+                prop_assert_ne!(decoded, (signed, entry));
+            }
+        }
+    }
 
     #[test]
     fn summary_frames_round_trip_and_reject_trailing_bytes() {
@@ -767,8 +1271,10 @@ mod tests {
         let m = Moments::from_rows(&[1.0, 2.0, 3.0, 4.0], 2).unwrap();
         let key = SigningKey::generate_os().unwrap();
         let s = Signed::sign(local_summary(&fleet, 3, NodeId(1), 2, m), NodeId(1), &key);
-        let bytes = encode_signed_summary(&s);
-        assert_eq!(decode_signed_summary(&bytes).unwrap(), s);
+        let mut w = ClockWriter::new(toolcap_trust::NodeId(1), 3, SigningKey::from_seed(&[7; 32]));
+        let entry = w.tick(clock_payload(&s.record), [1; 16]);
+        let bytes = encode_signed_summary(&s, &entry);
+        assert_eq!(decode_signed_summary(&bytes).unwrap(), (s, entry));
         let mut long = bytes.clone();
         long.push(0);
         assert!(decode_signed_summary(&long).is_err());

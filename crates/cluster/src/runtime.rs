@@ -23,7 +23,7 @@ use toolcap_node::Node;
 
 use crate::ClusterError;
 use crate::nats::NatsTransport;
-use crate::node_loop::{EvidenceSink, NodeLoop, StatsSource, StatusHandle};
+use crate::node_loop::{EvidenceSink, NodeLoop, StateStore, StatsSource, StatusHandle};
 use crate::setup::ClusterConfig;
 
 /// Splits a server configuration file into the server's part and the optional `[cluster]`
@@ -104,6 +104,56 @@ impl EvidenceSink for AuditSink {
     }
 }
 
+/// The cluster protocol's state as small files under `<data_dir>/cluster/`, each replaced
+/// atomically (written to a temporary file, synced, renamed over the old one, directory synced).
+#[derive(Clone, Debug)]
+pub struct FileState {
+    dir: std::path::PathBuf,
+}
+
+impl FileState {
+    /// A store in `dir` (created if missing).
+    pub fn open(dir: impl Into<std::path::PathBuf>) -> Result<FileState, ClusterError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ClusterError::State(format!("{}: {e}", dir.display())))?;
+        Ok(FileState { dir })
+    }
+
+    fn path(&self, name: &str) -> Result<std::path::PathBuf, ClusterError> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(ClusterError::State(format!("bad state name {name:?}")));
+        }
+        Ok(self.dir.join(format!("{name}.bin")))
+    }
+}
+
+impl StateStore for FileState {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, ClusterError> {
+        let path = self.path(name)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ClusterError::State(format!("{}: {e}", path.display()))),
+        }
+    }
+
+    fn save(&self, name: &str, bytes: &[u8]) -> Result<(), ClusterError> {
+        use std::io::Write;
+        let path = self.path(name)?;
+        let tmp = path.with_extension("tmp");
+        let err = |e: std::io::Error| ClusterError::State(format!("{}: {e}", path.display()));
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(bytes).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        drop(f);
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err)
+    }
+}
+
 async fn tap(
     State(agents): State<Arc<Mutex<BTreeSet<String>>>>,
     req: Request,
@@ -149,9 +199,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let loop_cfg = cluster.load().map_err(|e| format!("cluster: {e}"))?;
-    let node_loop = NodeLoop::new(loop_cfg).map_err(|e| format!("cluster: {e}"))?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
+    let state =
+        FileState::open(config.data_dir.join("cluster")).map_err(|e| format!("cluster: {e}"))?;
+    let node_loop = NodeLoop::new(loop_cfg)
+        .and_then(|l| l.with_state(Arc::new(state)))
+        .map_err(|e| format!("cluster: {e}"))?;
     let node = Node::open(
         toolcap_node::NodeConfig::new(&config.data_dir),
         Arc::clone(&engine),

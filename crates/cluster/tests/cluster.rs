@@ -343,6 +343,7 @@ mod protocol {
     use toolcap_cluster::node_loop::{
         EvidenceSink, NodeLoop, NodeLoopConfig, StatsSource, StatusHandle, fleet_membership,
     };
+    use toolcap_cluster::runtime::FileState;
     use toolcap_fleet::{Evidence, FleetConfig, Signed};
 
     /// Twenty agents whose two features are spread around (0.5, -0.5), different per node.
@@ -424,6 +425,7 @@ mod protocol {
         m: &Membership,
         s: &Spec,
         sink: Arc<Evidences>,
+        state: &std::path::Path,
     ) -> (StatusHandle, tokio::task::JoinHandle<()>) {
         let cfg = NodeLoopConfig {
             me: s.id.clone(),
@@ -436,7 +438,10 @@ mod protocol {
             require_attestation: false,
             attester: None,
         };
-        let node = NodeLoop::new(cfg).unwrap();
+        let node = NodeLoop::new(cfg)
+            .unwrap()
+            .with_state(Arc::new(FileState::open(state.join(&s.id)).unwrap()))
+            .unwrap();
         let status = node.status();
         let url = url.to_owned();
         let seed = s.id.bytes().map(u64::from).sum::<u64>();
@@ -467,11 +472,13 @@ mod protocol {
     async fn byzantine_child_is_flagged_baseline_holds_and_a_restarted_aggregator_rejoins() {
         let Some(server) = nats_server() else { return };
         let (m, specs) = shape();
+        let state = std::env::temp_dir().join(format!("toolcap-cl-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
         let sinks: Vec<Arc<Evidences>> = specs.iter().map(|_| Arc::default()).collect();
         let mut nodes: Vec<(StatusHandle, tokio::task::JoinHandle<()>)> = specs
             .iter()
             .zip(&sinks)
-            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k)))
+            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k), &state))
             .collect();
         let idx = |id: &str| specs.iter().position(|s| s.id == id).unwrap();
         let status =
@@ -497,6 +504,23 @@ mod protocol {
         }
         assert!(status(&nodes, "r2").flagged.is_empty());
 
+        // r1 sends its signed evidence up: g checks r1's signature and records it, so the
+        // global node knows, provably, which local node lied.
+        until("g to hear of l13 from r1", || {
+            status(&nodes, "g").flagged_below.contains("l13")
+        })
+        .await;
+        let g = status(&nodes, "g");
+        assert_eq!(g.flagged_below.iter().collect::<Vec<_>>(), vec!["l13"]);
+        assert!(g.reported_findings.iter().all(|f| f.reporter == "r1"));
+        let forwarded = sinks[idx("g")].0.lock().unwrap().clone();
+        assert!(!forwarded.is_empty());
+        for e in &forwarded {
+            e.verify(&members).unwrap();
+            assert_eq!(e.signer.0 as usize, idx("r1"));
+            assert_eq!(e.record.subject.0 as usize, idx("l13"));
+        }
+
         // The global baseline stays near the honest mean (about (0.5, -0.5)) despite a shift of 4.
         until("a global baseline from both regions", || {
             let g = status(&nodes, "g");
@@ -509,8 +533,22 @@ mod protocol {
             (b[0] - 0.5).abs() < 0.25 && (b[1] + 0.5).abs() < 0.25,
             "baseline {b:?}"
         );
+        // Clock entries travel with every frame: g's vector has learned the local nodes'
+        // counters through the regional ones, and no entry was refused.
+        assert!(
+            g.clock[idx("l11")] > 0 && g.clock[idx("l24")] > 0,
+            "{:?}",
+            g.clock
+        );
+        assert!(
+            g.clock[idx("r1")] > 0 && g.clock[idx("r2")] > 0,
+            "{:?}",
+            g.clock
+        );
+        assert!(g.clock_refused.is_empty(), "{:?}", g.clock_refused);
 
-        // Kill the regional r2 mid-run and restart it from its key material: it rejoins.
+        // Kill the regional r2 mid-run and restart it from its key material and its clock state:
+        // it continues its clock and rejoins, and nothing of it is refused.
         let (_, task) = nodes.remove(idx("r2"));
         task.abort();
         let _ = task.await;
@@ -520,20 +558,46 @@ mod protocol {
             &m,
             &specs[idx("r2")],
             Arc::clone(&sinks[idx("r2")]),
+            &state,
         );
         nodes.insert(idx("r2"), restarted);
         until("r2's summaries to reach g again", || {
             status(&nodes, "g").children_last_epoch["r2"] > before + 1
         })
         .await;
-        assert_eq!(
-            status(&nodes, "g").refused,
-            0,
-            "the restarted node is not refused"
+        let g = status(&nodes, "g");
+        assert_eq!(g.refused, 0, "the restarted node is not refused: {g:?}");
+        assert!(g.clock_refused.is_empty(), "{:?}", g.clock_refused);
+
+        // Restarted without its clock state, r2's entries start again from the genesis: they
+        // replay or fork its chain, and g refuses them.
+        let (_, task) = nodes.remove(idx("r2"));
+        task.abort();
+        let _ = task.await;
+        let amnesiac = start(
+            &server.url,
+            &m,
+            &specs[idx("r2")],
+            Arc::clone(&sinks[idx("r2")]),
+            &state.join("amnesia"),
+        );
+        nodes.insert(idx("r2"), amnesiac);
+        until("g to refuse r2's restarted clock", || {
+            !status(&nodes, "g").clock_refused.is_empty()
+        })
+        .await;
+        let g = status(&nodes, "g");
+        assert!(
+            g.clock_refused
+                .keys()
+                .all(|k| ["replayed", "reordered", "spliced"].contains(&k.as_str())),
+            "{:?}",
+            g.clock_refused
         );
         for (_, t) in nodes {
             t.abort();
         }
+        let _ = std::fs::remove_dir_all(&state);
     }
 }
 
