@@ -276,6 +276,10 @@ fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_surviv
     let before = get(&format!("{}/v1/cluster", base(&procs, "g")))["children_last_epoch"]["r2"]
         .as_u64()
         .unwrap();
+    let l21_before =
+        get(&format!("{}/v1/cluster", base(&procs, "r2")))["children_last_epoch"]["l21"]
+            .as_u64()
+            .unwrap();
     for id in ["l21", "r2"] {
         let i = procs.iter().position(|(n, _)| n == id).unwrap();
         let (_, mut p) = procs.remove(i);
@@ -299,12 +303,35 @@ fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_surviv
             .as_u64()
             .is_some_and(|e| e > before + 1)
     });
+    // The restarted local node knows its agents from its journal and reports them again,
+    // without any new event.
+    until("l21 to report to r2 again", || {
+        get(&format!("{}/v1/cluster", base(&procs, "r2")))["children_last_epoch"]["l21"]
+            .as_u64()
+            .is_some_and(|e| e > l21_before + 1)
+    });
     let g = get(&format!("{}/v1/cluster", base(&procs, "g")));
     assert_eq!(g["refused"], 0, "{g}");
     // r2 resumed its clock from its data directory: nothing it sent after the restart was
     // refused as a replay or a fork.
     assert_eq!(g["clock_refused"], json!({}), "{g}");
     drop(procs);
+    // Every node's audit log verifies (checkpoints, roots, consistency), including the two that
+    // were killed.
+    for (id, _, _) in &shape {
+        let dir = keys.join("data").join(id).join("audit");
+        let out = Command::new(BIN)
+            .args(["audit", "verify", "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{id}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -7,15 +7,11 @@
 //! - The loop's statistics are the node's agents ([`NodeStats`]: per agent, its deny rate and its
 //!   last behavioural score), its evidence goes to the node's audit log ([`AuditSink`]).
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::State;
 use axum::routing::get;
 use toolcap_crypto::Canonical;
 use toolcap_fleet::{Evidence, Signed};
@@ -47,21 +43,17 @@ pub fn split_config(text: &str) -> Result<(toolcap_server::Config, Option<Cluste
     Ok((config, cluster))
 }
 
-/// The agents a node has seen (collected from its ingest requests) and their statistics.
+/// A node's agents and their statistics: every agent it holds a profile for (rebuilt from the
+/// journal when the node opens, so a restarted node reports its agents at once).
 #[derive(Clone, Debug)]
-pub struct NodeStats {
-    node: Node,
-    agents: Arc<Mutex<BTreeSet<String>>>,
-}
+pub struct NodeStats(pub Node);
 
 impl StatsSource for NodeStats {
     fn rows(&self) -> Vec<Vec<f64>> {
-        let ids: Vec<String> = match self.agents.lock() {
-            Ok(a) => a.iter().cloned().collect(),
-            Err(_) => return Vec::new(),
-        };
-        ids.iter()
-            .filter_map(|id| self.node.agent(id).ok().flatten())
+        self.0
+            .agents()
+            .unwrap_or_default()
+            .into_iter()
             .filter(|a| a.events > 0)
             .map(|a| {
                 let deny_rate = a.denied as f64 / a.events as f64;
@@ -154,35 +146,6 @@ impl StateStore for FileState {
     }
 }
 
-async fn tap(
-    State(agents): State<Arc<Mutex<BTreeSet<String>>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if req.uri().path() != "/v1/events" {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, toolcap_node::routes::MAX_BATCH_BYTES).await else {
-        return axum::response::IntoResponse::into_response((
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "batch too large",
-        ));
-    };
-    let events = toolcap_node::event::parse_json(&bytes)
-        .or_else(|_| toolcap_node::event::parse_ndjson(&bytes))
-        .unwrap_or_default();
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    if response.status().is_success()
-        && let Ok(mut a) = agents.lock()
-    {
-        a.extend(events.into_iter().map(|e| e.agent_id));
-    }
-    response
-}
-
 async fn cluster_status(
     State(status): State<StatusHandle>,
 ) -> Json<crate::node_loop::ClusterStatus> {
@@ -219,7 +182,6 @@ pub async fn serve(
         .map_err(|e| format!("{}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let agents = Arc::new(Mutex::new(BTreeSet::new()));
     let status = node_loop.status();
     let mcp_config =
         toolcap_mcp::HttpConfig::default().with_max_request_body_bytes(config.max_body_bytes);
@@ -232,16 +194,9 @@ pub async fn serve(
             Router::new()
                 .route("/v1/cluster", get(cluster_status))
                 .with_state(status),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&agents),
-            tap,
-        ));
+        );
 
-    let stats = Arc::new(NodeStats {
-        node: node.clone(),
-        agents,
-    });
+    let stats = Arc::new(NodeStats(node.clone()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let loop_task = tokio::spawn(node_loop.run(
         transport,
