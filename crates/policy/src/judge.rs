@@ -1013,6 +1013,9 @@ fn redirect_rules(c: &SimpleCommand, j: &mut Judged) {
                 continue;
             }
             history_or_log_write(t, j);
+            if t.starts_with("/proc/sys/") {
+                kernel_knob_write(t, echoed_value(c).as_deref(), j);
+            }
             match paths::write_class(t) {
                 WriteClass::Device => j.deny("redirect.device", C_DESTRUCTIVE | C_SYS, "writes straight to a disk or kernel memory device"),
                 WriteClass::Sensitive => j.deny("write.sensitive", C_WRITE | Capabilities::PERSISTENCE, "writes a file that grants access or persists (ssh keys, rc files, sudoers, cron, units, agent settings)"),
@@ -1241,6 +1244,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "export",
     "fdisk",
     "fgrep",
+    "file",
     "find",
     "firebase",
     "flushall",
@@ -1340,6 +1344,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "psql",
     "pulumi",
     "pwncat",
+    "python",
     "rc-service",
     "rclone",
     "readonly",
@@ -1351,6 +1356,9 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "rmdir",
     "rmmod",
     "root",
+    "rpm",
+    "rpmbuild",
+    "rpmspec",
     "rsync",
     "run-parts",
     "rview",
@@ -1384,6 +1392,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "sudo",
     "sudosh",
     "sv",
+    "sysctl",
     "system.kernel",
     "systemctl",
     "tar",
@@ -1427,7 +1436,9 @@ const COMMAND_RULE_NAMES: &[&str] = &[
 
 /// True when [`command_rules`] may have a rule for `name`.
 fn has_command_rule(name: &str) -> bool {
-    name.starts_with("mkfs") || COMMAND_RULE_NAMES.binary_search(&name).is_ok()
+    name.starts_with("mkfs")
+        || name.starts_with("python")
+        || COMMAND_RULE_NAMES.binary_search(&name).is_ok()
 }
 
 fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
@@ -1534,15 +1545,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 );
             }
         }
-        "fdisk" | "parted" | "gdisk" | "cfdisk"
-            if !c.args().any(|a| a == "-l" || a == "--list" || a == "print") =>
-        {
-            j.ask(
-                "disk.partition",
-                C_DESTRUCTIVE | C_SYS,
-                "changes a disk's partition table",
-            );
-        }
+        "fdisk" | "parted" | "gdisk" | "cfdisk" => partition_rules(c, name, j),
         "git" => git_rules(c, j),
         "docker" | "podman" | "nerdctl" => docker_rules(c, j),
         "kubectl" | "oc" => kubectl_rules(c, j),
@@ -1728,6 +1731,14 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "tee" => {
             for w in operands(c) {
                 write_target(&w.text, j);
+                // A piped value is judged with the line (`echo 0 | tee /proc/sys/...`).
+                if !matches!(c.stdin, Source::Pipe(_)) {
+                    let value = match &c.stdin {
+                        Source::HereString(v) => Some(v.text.as_str()),
+                        _ => None,
+                    };
+                    kernel_knob_write(&w.text, value, j);
+                }
             }
         }
         "sed" | "perl" => {
@@ -2116,6 +2127,52 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 "opens a port on the remote host back to this machine",
             );
         }
+        "rpm" | "rpmbuild" | "rpmspec" => {
+            let mut it = c.args();
+            while let Some(a) = it.next() {
+                let expr = match a {
+                    "--eval" | "-E" => it.next(),
+                    _ => a.strip_prefix("--eval="),
+                };
+                if expr.is_some_and(|e| e.contains("%(") || e.contains("%{lua:")) {
+                    j.deny(
+                        "gtfo.exec-option",
+                        C_SHELL,
+                        "an rpm macro expression runs a shell command or Lua code",
+                    );
+                    break;
+                }
+            }
+        }
+        "file" => {
+            let args = Args::new(c);
+            for (i, a) in args.iter().enumerate() {
+                let list = match *a {
+                    "-f" | "--files-from" => args.get(i + 1).copied(),
+                    _ => a
+                        .strip_prefix("--files-from=")
+                        .or_else(|| a.strip_prefix("-f").filter(|r| !r.is_empty())),
+                };
+                if list.is_some_and(|l| paths::read_class(l) == ReadClass::Secret) {
+                    j.deny(
+                        "read.sensitive",
+                        C_READ,
+                        "file -f reads names from a secret file and prints each line (the file leaks)",
+                    );
+                    break;
+                }
+            }
+        }
+        "sysctl" => {
+            for a in c.args() {
+                if let Some((key, value)) = a.split_once('=')
+                    && !key.starts_with('-')
+                {
+                    kernel_knob_write(key.trim(), Some(value), j);
+                }
+            }
+        }
+        _ if name.starts_with("python") => http_server_rules(c, j),
         "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "emacs" | "nano" => {
             let cmds = c
                 .argv
@@ -3193,6 +3250,154 @@ fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 "uploads a local file to a server",
             );
         }
+    }
+}
+
+/// The text `echo` or `printf` writes (options left out), or `None` for another program.
+pub(crate) fn echoed_value(c: &SimpleCommand) -> Option<String> {
+    if !matches!(c.static_name(), Some("echo" | "printf")) {
+        return None;
+    }
+    let words: Vec<&str> = c
+        .args()
+        .skip_while(|a| matches!(*a, "-n" | "-e" | "-ne" | "-en" | "-E"))
+        .collect();
+    Some(words.join(" "))
+}
+
+/// A kernel hardening setting (`sysctl` key or `/proc/sys` path) and whether `value` weakens
+/// it; an unknown value (`None`, or a run-time one) is taken to weaken it.
+pub(crate) fn weakens_kernel_knob(key_or_path: &str, value: Option<&str>) -> bool {
+    let key = key_or_path
+        .strip_prefix("/proc/sys/")
+        .unwrap_or(key_or_path)
+        .trim_matches('/');
+    let key: String = key
+        .chars()
+        .map(|ch| if ch == '/' { '.' } else { ch })
+        .collect();
+    let value = value.map(|v| {
+        v.trim()
+            .trim_matches(|ch| ch == '"' || ch == '\'')
+            .trim_end_matches("\\n")
+            .trim()
+    });
+    let value = value.filter(|v| !v.is_empty() && !v.contains('$'));
+    let weak_if = |weak: fn(&str) -> bool| value.is_none_or(weak);
+    match key.as_str() {
+        "kernel.randomize_va_space" => weak_if(|v| v != "2"),
+        "fs.suid_dumpable" => weak_if(|v| v != "0"),
+        "kernel.yama.ptrace_scope"
+        | "kernel.kptr_restrict"
+        | "kernel.dmesg_restrict"
+        | "kernel.modules_disabled"
+        | "kernel.kexec_load_disabled"
+        | "kernel.unprivileged_bpf_disabled"
+        | "fs.protected_symlinks"
+        | "fs.protected_hardlinks"
+        | "fs.protected_regular"
+        | "fs.protected_fifos"
+        | "vm.mmap_min_addr" => weak_if(|v| v == "0"),
+        _ => false,
+    }
+}
+
+/// Writing `value` to a kernel setting: turning a hardening setting off is denied.
+fn kernel_knob_write(key_or_path: &str, value: Option<&str>, j: &mut Judged) {
+    if weakens_kernel_knob(key_or_path, value) {
+        j.hit_alt(
+            "security.disable",
+            Decision::Deny,
+            Risk::Critical,
+            C_SYS,
+            "turns off a kernel hardening setting (ASLR, ptrace scope, pointer or log restrictions, module or BPF lock-down)",
+            "change the setting for one test machine by hand, not from an agent",
+        );
+    }
+}
+
+/// `python -m http.server --directory /`: the root, a home or system configuration served to
+/// the network.
+fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args = Args::new(c);
+    if !args
+        .windows(2)
+        .any(|w| w[0] == "-m" && matches!(w[1], "http.server" | "SimpleHTTPServer"))
+    {
+        return;
+    }
+    for (i, a) in args.iter().enumerate() {
+        let dir = match *a {
+            "-d" | "--directory" => args.get(i + 1).copied(),
+            _ => a.strip_prefix("--directory="),
+        };
+        let Some(dir) = dir else { continue };
+        let n = paths::normalize(dir);
+        let system = n == "/var"
+            || ["/etc", "/proc", "/sys", "/root", "/home", "/boot"]
+                .iter()
+                .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+        let exposed = system
+            || matches!(paths::target(&n, false), Target::Root | Target::Home)
+            || paths::read_class(&n) == ReadClass::Secret;
+        if exposed {
+            j.hit_alt(
+                "net.serve-filesystem",
+                Decision::Deny,
+                Risk::Critical,
+                C_UPLOAD | C_READ,
+                "serves the root, a home or system files to the network",
+                "serve a directory of the project (--directory ./public) on 127.0.0.1",
+            );
+            return;
+        }
+    }
+}
+
+/// `parted DEVICE rm|mklabel|mkpart|resizepart ...` and scripted `fdisk DEVICE <<< 'w'`: a
+/// disk's partition table rewritten without a prompt; other partitioning asks.
+fn partition_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let on_device = operands(c).any(|w| paths::write_class(&w.text) == WriteClass::Device);
+    let rewrites = match name {
+        "parted" => c.args().any(|a| {
+            matches!(
+                a,
+                "rm" | "mklabel"
+                    | "mktable"
+                    | "mkpart"
+                    | "mkpartfs"
+                    | "resizepart"
+                    | "resize"
+                    | "move"
+                    | "cp"
+                    | "mkfs"
+            )
+        }),
+        "fdisk" | "gdisk" => {
+            let script = match &c.stdin {
+                Source::HereDoc(body) => Some(body.as_str()),
+                Source::HereString(w) => Some(w.text.as_str()),
+                _ => None,
+            };
+            script.is_some_and(|s| s.lines().any(|l| l.trim() == "w"))
+        }
+        _ => false,
+    };
+    if on_device && rewrites {
+        j.hit_alt(
+            "disk.partition",
+            Decision::Deny,
+            Risk::Critical,
+            C_DESTRUCTIVE | C_SYS,
+            "deletes, creates or resizes partitions of a disk (the data on them is lost)",
+            "print the partition table first (parted DEVICE print) and make the change by hand",
+        );
+    } else if !c.args().any(|a| a == "-l" || a == "--list" || a == "print") {
+        j.ask(
+            "disk.partition",
+            C_DESTRUCTIVE | C_SYS,
+            "changes a disk's partition table",
+        );
     }
 }
 

@@ -560,6 +560,27 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             );
         }
     }
+    // `echo 0 | tee /proc/sys/kernel/yama/ptrace_scope`: the piped value turns a kernel
+    // hardening setting off.
+    for &(x, y) in &a.pipes {
+        let (Some(cx), Some(cy)) = (a.commands.get(x), a.commands.get(y)) else {
+            continue;
+        };
+        if name(y) == "tee"
+            && cy.args().any(|t| {
+                t.starts_with("/proc/sys/")
+                    && judge::weakens_kernel_knob(t, judge::echoed_value(cx).as_deref())
+            })
+        {
+            deny(
+                parts,
+                y,
+                "security.disable",
+                "turns off a kernel hardening setting (ASLR, ptrace scope, pointer or log restrictions, module or BPF lock-down)",
+                Capabilities::SYSTEM_MODIFICATION | Capabilities::REQUIRES_ROOT,
+            );
+        }
+    }
     fork_bomb(a, parts);
     downloaded_then_run(a, parts);
     for &(x, y) in &a.pipes {
@@ -639,12 +660,20 @@ fn fork_bomb(a: &Analysis, parts: &mut [Judged]) {
         if nx != ny || nx.is_empty() || cx.argv.len() > 1 || cy.argv.len() > 1 {
             continue;
         }
-        if nx != ":" && toolcap_catalog::lookup(nx).is_some() {
-            continue;
-        }
         let calls: Vec<usize> = (0..a.commands.len())
             .filter(|&i| a.commands.get(i).and_then(|c| c.static_name()) == Some(nx))
             .collect();
+        // A real program's name (`ls(){ ls|ls& };ls`) needs the whole shape: the pair starts a
+        // pipeline of its own and ends it, and a later bare call outside any pipe starts it.
+        if nx != ":" && toolcap_catalog::lookup(nx).is_some() {
+            let piped = |i: usize| a.pipes.iter().any(|&(p, q)| p == i || q == i);
+            let bare_call = calls.iter().any(|&i| {
+                i > y && !piped(i) && a.commands.get(i).is_some_and(|c| c.argv.len() <= 1)
+            });
+            if cx.stdin != Source::Inherited || a.pipes.iter().any(|&(p, _)| p == y) || !bare_call {
+                continue;
+            }
+        }
         if calls.len() < 3 {
             continue;
         }

@@ -1186,6 +1186,164 @@ mod probe_misses {
     }
 }
 
+/// Gaps closed in package-tool macros, file lists, partitioning, file servers, kernel hardening
+/// settings and renamed fork bombs.
+mod policy_gaps {
+    use super::*;
+
+    fn rules(line: &str) -> Vec<String> {
+        Engine::builtin()
+            .check(line)
+            .commands
+            .into_iter()
+            .flat_map(|c| c.rules)
+            .collect()
+    }
+
+    #[test]
+    fn rpm_macros_that_run_code() {
+        assert_all(
+            &[
+                "rpm --eval '%{lua: os.execute(\"sh\")}'",
+                "rpm --eval '%(id)'",
+                "rpm -E '%(sh -c id)'",
+                "sudo rpm --eval='%{lua:os.execute(\"/bin/sh\")}'",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("rpm --eval '%(id)'").contains(&"gtfo.exec-option".to_owned()));
+        assert_not(
+            &["rpm --eval '%{_libdir}'", "rpm -E '%{?dist}'", "rpm -qa"],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn file_list_from_a_secret() {
+        assert_all(
+            &[
+                "file -f /etc/shadow",
+                "file --files-from=/etc/gshadow",
+                "file -f ~/.ssh/id_rsa",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "file -f list.txt",
+                "file -f /etc/passwd",
+                "file /etc/shadow",
+            ],
+            Decision::Allow,
+        );
+    }
+
+    #[test]
+    fn parted_rewrites_of_a_disk() {
+        assert_all(
+            &[
+                "parted /dev/sda rm 1",
+                "parted -s /dev/nvme0n1 mklabel gpt",
+                "sudo parted --script /dev/sdb mkpart primary ext4 0% 100%",
+                "parted /dev/vda resizepart 2 100%",
+                "fdisk /dev/sda <<< $'o\\nw'",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("parted /dev/sda rm 1").contains(&"disk.partition".to_owned()));
+        assert_all(
+            &[
+                "parted /dev/sda print",
+                "fdisk -l",
+                "parted -l",
+                "parted disk.img mklabel gpt",
+                "fdisk /dev/sda <<< p",
+            ],
+            Decision::Ask,
+        );
+    }
+
+    #[test]
+    fn file_servers_of_the_root_or_a_home() {
+        assert_all(
+            &[
+                "python3 -m http.server --directory /",
+                "python3 -m http.server 8000 -d /",
+                "python3 -m http.server --directory ~",
+                "python -m http.server --directory=/etc 8080",
+                "python3 -m http.server -d /root",
+                "python3 -m http.server --directory $HOME",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("python3 -m http.server -d /").contains(&"net.serve-filesystem".to_owned()));
+        assert_all(
+            &[
+                "python3 -m http.server 8000",
+                "python3 -m http.server --directory ./public 8000",
+                "python3 -m http.server -d docs/_build/html",
+            ],
+            Decision::Ask,
+        );
+        assert_not(&["python3 -m pytest -d /"], Decision::Deny);
+    }
+
+    #[test]
+    fn kernel_hardening_is_not_turned_off() {
+        assert_all(
+            &[
+                "echo 0 > /proc/sys/kernel/randomize_va_space",
+                "sudo sysctl -w kernel.randomize_va_space=0",
+                "echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope",
+                "sudo sh -c 'echo 0 > /proc/sys/kernel/kptr_restrict'",
+                "sysctl -w kernel.dmesg_restrict=0",
+                "echo 0 > /proc/sys/kernel/modules_disabled",
+                "sysctl kernel.unprivileged_bpf_disabled=0",
+                "sudo tee /proc/sys/kernel/yama/ptrace_scope <<< 0",
+            ],
+            Decision::Deny,
+        );
+        assert!(
+            rules("sysctl -w kernel.randomize_va_space=0").contains(&"security.disable".to_owned())
+        );
+        assert_not(
+            &[
+                "cat /proc/sys/kernel/randomize_va_space",
+                "sysctl kernel.randomize_va_space",
+                "sysctl -a",
+                "echo 2 | sudo tee /proc/sys/kernel/randomize_va_space",
+                "sudo sysctl -w kernel.yama.ptrace_scope=1",
+                "sudo sysctl -w vm.swappiness=10",
+                "echo 1 > /proc/sys/net/ipv4/ip_forward",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn fork_bombs_named_after_real_programs() {
+        assert_all(
+            &[
+                "ls(){ ls|ls& };ls",
+                "git(){ git|git& }; git",
+                "cat() { cat | cat & }; cat",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("ls(){ ls|ls& };ls").contains(&"process.fork-bomb".to_owned()));
+        assert_not(
+            &[
+                "cat a | cat | cat",
+                "yes | yes | head -1",
+                "ls | ls",
+                "ls; ls | ls",
+                "git status | cat; git log | cat; git diff",
+            ],
+            Decision::Deny,
+        );
+    }
+}
+
 /// The labelled gate corpus (`corpus/gate.jsonl`): the engine must keep its measured accuracy.
 mod corpus {
     use super::*;
