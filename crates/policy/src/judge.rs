@@ -3316,8 +3316,8 @@ fn kernel_knob_write(key_or_path: &str, value: Option<&str>, j: &mut Judged) {
     }
 }
 
-/// `python -m http.server --directory /`: the root, a home or system configuration served to
-/// the network.
+/// `python -m http.server --directory /`: the root, a home (not a directory inside it), the
+/// homes or system configuration served to the network.
 fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
     let args = Args::new(c);
     if !args
@@ -3334,7 +3334,8 @@ fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
         let Some(dir) = dir else { continue };
         let n = paths::normalize(dir);
         let system = n == "/var"
-            || ["/etc", "/proc", "/sys", "/root", "/home", "/boot"]
+            || n == "/home"
+            || ["/etc", "/proc", "/sys", "/root", "/boot"]
                 .iter()
                 .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
         let exposed = system

@@ -1282,6 +1282,8 @@ mod policy_gaps {
                 "python3 -m http.server 8000",
                 "python3 -m http.server --directory ./public 8000",
                 "python3 -m http.server -d docs/_build/html",
+                "python3 -m http.server --directory /home/alice/public 8080",
+                "python3 -m http.server --directory /srv/www 8080",
             ],
             Decision::Ask,
         );
