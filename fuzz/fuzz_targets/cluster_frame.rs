@@ -29,6 +29,8 @@ fuzz_target!(|data: &[u8]| {
     let (m, secret) = membership();
     let mut link = Link::new("g", LinkKeys::from_secret(secret).expect("keys"), m.clone()).expect("link");
     assert!(link.open(data).is_err(), "forged frame opened");
-    let _ = toolcap_cluster::node_loop::decode_signed_summary(data);
+    let _ = toolcap_cluster::node_loop::SummaryFrame::decode(data);
+    let _ = toolcap_cluster::node_loop::decode_signed_endorsement(data);
+    let _ = toolcap_cluster::cosign::CoSignRequest::decode(data);
     let _ = toolcap_cluster::node_loop::decode_signed_evidence(data);
 });

@@ -266,6 +266,13 @@ fn cluster_of_eleven_nodes_flags_the_byzantine_one_keeps_the_baseline_and_surviv
     .call()
     .unwrap();
     assert_eq!(proof.status(), 200);
+    // Quorum certificates: the regional nodes' summaries arrive certified by their children,
+    // so g's epochs are final, and r1 and r2 certify g's own output.
+    until("a final, certified global epoch", || {
+        g = get(&format!("{}/v1/cluster", base(&procs, "g")));
+        g["final_epoch"].is_u64() && g["certified_epoch"].is_u64()
+    });
+    assert_eq!(g["certificate_refused"], 0, "{g}");
     // Every frame carried a clock entry; the global node's vector knows every local node.
     for l in ["l11", "l14", "l21", "l24"] {
         let i = shape.iter().position(|(id, _, _)| id == l).unwrap();

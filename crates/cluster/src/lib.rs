@@ -55,6 +55,7 @@
 #![cfg_attr(not(test), warn(missing_docs))]
 
 pub mod attestation;
+pub mod cosign;
 mod error;
 mod link;
 mod membership;

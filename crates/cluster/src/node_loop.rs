@@ -28,7 +28,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature, SigningKey, sha3_256};
 use toolcap_fleet::{
-    Evidence, EvidenceKind, FleetConfig, Moments, NodeId, Signed, Summary, aggregate, local_summary,
+    Certificate, Endorsement, Evidence, EvidenceKind, FleetConfig, Moments, NodeId, Signed,
+    Summary, Threshold, aggregate, local_summary,
 };
 use toolcap_trust::{ClockEntry, ClockWriter, SubsequenceReceiver};
 
@@ -36,6 +37,7 @@ use crate::attestation::{
     AttestHandle, AttestMsg, AttestationRecord, PeerCheck, PeerState, fresh_nonce, root_name,
     sha256,
 };
+use crate::cosign::{CoSignRequest, check_certificate, check_proposal, get_signed, put_signed};
 use crate::nats::{Delivery, NatsTransport};
 use crate::{ClusterError, FrameKind, Level, Link, LinkKeys, Membership};
 
@@ -43,6 +45,8 @@ use crate::{ClusterError, FrameKind, Level, Link, LinkKeys, Membership};
 const SUMMARY_TAG: &[u8] = b"toolcap/cluster/summary-frame/v1";
 /// Domain tag of an evidence frame's payload.
 const EVIDENCE_TAG: &[u8] = b"toolcap/cluster/evidence-frame/v1";
+/// Domain tag of an endorsement frame's payload (a committee member's co-signature).
+const ENDORSEMENT_TAG: &[u8] = b"toolcap/cluster/endorsement-frame/v1";
 /// Payload version: the signed record followed by its clock entry.
 const FRAME_VERSION: u16 = 2;
 /// How many forwarded findings the status keeps.
@@ -208,6 +212,30 @@ pub struct ClusterStatus {
     /// Times the clock receiver's state could not be saved (a restart would then accept a
     /// replay of the frames settled since the last save).
     pub state_errors: u64,
+    /// The quorum (decision 0097): the last epoch whose own summary gathered a certificate
+    /// from this node's committee (its children).
+    pub certified_epoch: Option<u64>,
+    /// Summaries this node sent up with a certificate, and without one (its committee did not
+    /// endorse in time: that epoch is degraded).
+    pub certified_sent: u64,
+    /// See `certified_sent`.
+    pub uncertified_sent: u64,
+    /// Endorsements this node signed for its parent's proposals.
+    pub endorsements_sent: u64,
+    /// Proposals of its parent it refused to endorse, by reason (`differs`: the recomputed
+    /// merge is not the proposal, a false summary).
+    pub endorse_refused: BTreeMap<String, u64>,
+    /// The last merged epoch that is final: every child reported, and every child that has a
+    /// committee sent a valid certificate.
+    pub final_epoch: Option<u64>,
+    /// The baseline of `final_epoch` (what stays when later epochs are degraded).
+    pub final_baseline: Option<Vec<f64>>,
+    /// Merged epochs that were not final (a child missing or uncertified), and the last one.
+    pub degraded_epochs: u64,
+    /// See `degraded_epochs`.
+    pub last_degraded_epoch: Option<u64>,
+    /// Children's summaries refused for a certificate that does not verify.
+    pub certificate_refused: u64,
 }
 
 /// A finding a child reported, as this node recorded it.
@@ -246,10 +274,8 @@ pub fn clock_payload<T: Canonical>(record: &T) -> Hash {
 
 fn encode_signed<T: Canonical>(tag: &[u8], s: &Signed<T>, clock: &ClockEntry) -> Vec<u8> {
     let mut enc = Encoder::new(tag, FRAME_VERSION);
-    enc.u64(s.signer.0)
-        .array(&s.signature.to_bytes())
-        .bytes(&s.record.to_canonical())
-        .bytes(&clock.to_bytes());
+    put_signed(&mut enc, s);
+    enc.bytes(&clock.to_bytes());
     enc.finish()
 }
 
@@ -258,30 +284,54 @@ fn decode_signed<T: Canonical>(
     bytes: &[u8],
 ) -> Result<(Signed<T>, ClockEntry), ClusterError> {
     let mut dec = Decoder::new(bytes, tag, &[FRAME_VERSION])?;
-    let signer = NodeId(dec.u64()?);
-    let signature = Signature::from_bytes(&dec.array::<64>()?);
-    let record = T::from_canonical(dec.bytes()?)?;
+    let signed = get_signed(&mut dec)?;
     let clock = ClockEntry::from_bytes(dec.bytes()?)?;
     dec.finish()?;
-    Ok((
-        Signed {
-            record,
-            signer,
-            signature,
-        },
-        clock,
-    ))
+    Ok((signed, clock))
 }
 
-/// The payload of a summary frame: the signed summary (signer, signature, canonical bytes) and
-/// the sender's clock entry for it.
-pub fn encode_signed_summary(s: &Signed<Summary>, clock: &ClockEntry) -> Vec<u8> {
-    encode_signed(SUMMARY_TAG, s, clock)
+/// A summary frame's content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryFrame {
+    /// The signed summary.
+    pub summary: Signed<Summary>,
+    /// The sender's clock entry for it.
+    pub clock: ClockEntry,
+    /// The quorum certificate of its committee, when it gathered one (aggregators only).
+    pub certificate: Option<Certificate>,
 }
 
-/// Decodes [`encode_signed_summary`]'s bytes (neither signature checked yet).
-pub fn decode_signed_summary(bytes: &[u8]) -> Result<(Signed<Summary>, ClockEntry), ClusterError> {
-    decode_signed(SUMMARY_TAG, bytes)
+impl SummaryFrame {
+    /// The payload: signed summary (signer, signature, canonical bytes), clock entry, and the
+    /// optional certificate.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut enc = Encoder::new(SUMMARY_TAG, FRAME_VERSION);
+        put_signed(&mut enc, &self.summary);
+        enc.bytes(&self.clock.to_bytes());
+        match &self.certificate {
+            Some(c) => enc.bool(true).bytes(&c.to_canonical()),
+            None => enc.bool(false),
+        };
+        enc.finish()
+    }
+
+    /// Decodes [`SummaryFrame::encode`]'s bytes (no signature checked yet).
+    pub fn decode(bytes: &[u8]) -> Result<SummaryFrame, ClusterError> {
+        let mut dec = Decoder::new(bytes, SUMMARY_TAG, &[FRAME_VERSION])?;
+        let summary = get_signed(&mut dec)?;
+        let clock = ClockEntry::from_bytes(dec.bytes()?)?;
+        let certificate = if dec.bool()? {
+            Some(Certificate::from_canonical(dec.bytes()?)?)
+        } else {
+            None
+        };
+        dec.finish()?;
+        Ok(SummaryFrame {
+            summary,
+            clock,
+            certificate,
+        })
+    }
 }
 
 /// The payload of an evidence frame: signed evidence and the sender's clock entry for it.
@@ -294,6 +344,19 @@ pub fn decode_signed_evidence(
     bytes: &[u8],
 ) -> Result<(Signed<Evidence>, ClockEntry), ClusterError> {
     decode_signed(EVIDENCE_TAG, bytes)
+}
+
+/// The payload of an endorsement frame: a committee member's signed endorsement of its
+/// parent's proposal and its clock entry for it.
+pub fn encode_signed_endorsement(e: &Signed<Endorsement>, clock: &ClockEntry) -> Vec<u8> {
+    encode_signed(ENDORSEMENT_TAG, e, clock)
+}
+
+/// Decodes [`encode_signed_endorsement`]'s bytes (neither signature checked yet).
+pub fn decode_signed_endorsement(
+    bytes: &[u8],
+) -> Result<(Signed<Endorsement>, ClockEntry), ClusterError> {
+    decode_signed(ENDORSEMENT_TAG, bytes)
 }
 
 /// The clock's id of the `i`-th member.
@@ -331,9 +394,28 @@ pub fn moments_of(fleet: &FleetConfig, rows: &[Vec<f64>]) -> Result<Moments, Clu
     Ok(m)
 }
 
+/// The `byzantine_shift` simulation switch: `m` with `shift` added to every mean coordinate.
+fn shifted(m: Moments, shift: f64) -> Moments {
+    if shift == 0.0 || m.count() == 0 {
+        return m;
+    }
+    let mean: Vec<f64> = m.mean().iter().map(|x| x + shift).collect();
+    Moments::from_parts(m.count(), mean, m.comoment().to_vec()).unwrap_or(m)
+}
+
 struct Pending {
-    summaries: BTreeMap<NodeId, Summary>,
+    summaries: BTreeMap<NodeId, Signed<Summary>>,
+    /// Children whose summary came with a valid certificate.
+    certified: BTreeSet<NodeId>,
     deliveries: Vec<(Delivery, ClockEntry)>,
+}
+
+/// An epoch's aggregate waiting for its committee's endorsements.
+struct Proposal {
+    signed: Signed<Summary>,
+    votes: Vec<Signed<Endorsement>>,
+    /// When it goes up without a certificate (Unix ms).
+    deadline_ms: u64,
 }
 
 /// One node's protocol state.
@@ -360,6 +442,12 @@ pub struct NodeLoop {
     clock_committed: SubsequenceReceiver,
     /// Where the clock state is kept (none: in memory only).
     state: Option<Arc<dyn StateStore>>,
+    /// This node's committee (its children), as fleet ids.
+    committee: Vec<NodeId>,
+    /// Proposals awaiting endorsement, by epoch.
+    proposals: BTreeMap<u64, Proposal>,
+    /// The hash of the summary this node sent up, for its last epochs.
+    sent: BTreeMap<u64, Hash>,
 }
 
 impl std::fmt::Debug for NodeLoop {
@@ -478,6 +566,9 @@ impl NodeLoop {
             clock_live,
             clock_committed,
             state: None,
+            committee: crate::cosign::committee(&membership, idx),
+            proposals: BTreeMap::new(),
+            sent: BTreeMap::new(),
             cfg,
         })
     }
@@ -546,8 +637,9 @@ impl NodeLoop {
             .member(&self.cfg.me)
             .cloned()
             .ok_or_else(|| ClusterError::UnknownNode(self.cfg.me.clone()))?;
-        // A node reads its inbox if it has children, or an attester to answer challenges with.
-        let mut inbox = if self.children.is_empty() && self.cfg.attester.is_none() {
+        // A node reads its inbox if it has children, or a parent (whose challenges and
+        // proposals it answers).
+        let mut inbox = if self.children.is_empty() && self.parent.is_none() {
             None
         } else {
             Some(transport.inbox(&me).await?)
@@ -600,6 +692,16 @@ impl NodeLoop {
             let _ = d.ack().await;
             return;
         }
+        if opened.header.kind == FrameKind::CoSign
+            && self
+                .parent
+                .as_ref()
+                .is_some_and(|p| p.id == opened.header.from)
+        {
+            self.on_cosign_request(&opened.payload, transport).await;
+            let _ = d.ack().await;
+            return;
+        }
         let Some(&child) = self.children.get(&opened.header.from) else {
             self.refuse();
             let _ = d.ack().await;
@@ -610,6 +712,10 @@ impl NodeLoop {
             FrameKind::Summary => self.on_summary(child, from, &opened.payload, d).await,
             FrameKind::Evidence => {
                 self.on_evidence(child, from, &opened.payload, d, sink)
+                    .await
+            }
+            FrameKind::CoSign => {
+                self.on_endorsement(child, &opened.payload, d, transport)
                     .await
             }
             _ => {
@@ -650,34 +756,61 @@ impl NodeLoop {
     }
 
     async fn on_summary(&mut self, child: NodeId, from: String, payload: &[u8], d: Delivery) {
-        let checked = decode_signed_summary(payload).ok().filter(|(signed, _)| {
+        let checked = SummaryFrame::decode(payload).ok().filter(|f| {
             // The link sender, the signer and the summary's node must all be the same child.
+            let signed = &f.summary;
             signed.signer == child
                 && signed.record.node == child
                 && signed.verify(&self.fleet_members).is_ok()
                 && signed.record.level + 1 == level_code(self.level)
         });
-        let Some((signed, entry)) = checked else {
+        let Some(frame) = checked else {
             self.refuse();
             let _ = d.ack().await;
             return;
         };
+        let certified = match &frame.certificate {
+            None => false,
+            Some(c) => {
+                if check_certificate(
+                    c,
+                    &frame.summary.record,
+                    &self.cfg.membership,
+                    &self.fleet_members,
+                )
+                .is_err()
+                {
+                    // A certificate that does not verify is a forgery, not a missing one.
+                    if let Ok(mut s) = self.status.lock() {
+                        s.certificate_refused += 1;
+                    }
+                    self.refuse();
+                    let _ = d.ack().await;
+                    return;
+                }
+                true
+            }
+        };
+        let (signed, entry) = (frame.summary, frame.clock);
         if !self.check_clock(child, &signed.record, &entry) {
             self.refuse();
             let _ = d.ack().await;
             return;
         }
-        let summary = signed.record;
-        let epoch = summary.epoch;
+        let epoch = signed.record.epoch;
         if epoch < self.closed_below {
             // Too late for its epoch (already merged): acknowledged, counted as received.
             self.settle(vec![(d, entry)]).await;
         } else {
             let p = self.pending.entry(epoch).or_insert_with(|| Pending {
                 summaries: BTreeMap::new(),
+                certified: BTreeSet::new(),
                 deliveries: Vec::new(),
             });
-            p.summaries.insert(summary.node, summary);
+            if certified {
+                p.certified.insert(child);
+            }
+            p.summaries.insert(child, signed);
             p.deliveries.push((d, entry));
         }
         if let Ok(mut s) = self.status.lock() {
@@ -938,6 +1071,19 @@ impl NodeLoop {
         if !self.peers.is_empty() {
             self.challenge_children(transport).await;
         }
+        // Proposals whose committee did not endorse in time go up without a certificate.
+        let now = now_ms();
+        let due: Vec<u64> = self
+            .proposals
+            .iter()
+            .filter(|(_, p)| p.deadline_ms <= now)
+            .map(|(e, _)| *e)
+            .collect();
+        for e in due {
+            if let Some(p) = self.proposals.remove(&e) {
+                self.send_up(transport, p.signed, None).await;
+            }
+        }
         let current = now_ms() / self.epoch_ms();
         if self.children.is_empty() {
             // A local node reports each finished epoch once.
@@ -954,19 +1100,11 @@ impl NodeLoop {
                 // No agents yet: nothing to report (an empty summary would be merged as malformed).
                 return;
             }
-            if self.cfg.byzantine_shift != 0.0 && m.count() > 0 {
-                let mean: Vec<f64> = m
-                    .mean()
-                    .iter()
-                    .map(|x| x + self.cfg.byzantine_shift)
-                    .collect();
-                if let Ok(p) = Moments::from_parts(m.count(), mean, m.comoment().to_vec()) {
-                    m = p;
-                }
-            }
+            m = shifted(m, self.cfg.byzantine_shift);
             let agents = u32::try_from(rows.len()).unwrap_or(u32::MAX);
             let summary = local_summary(&self.cfg.fleet, epoch, self.me, agents, m);
-            self.send_up(transport, summary).await;
+            let signed = Signed::sign(summary, self.me, &self.cfg.identity);
+            self.send_up(transport, signed, None).await;
             return;
         }
         // Close every epoch that is complete or two epochs old.
@@ -987,7 +1125,7 @@ impl NodeLoop {
             return;
         };
         self.closed_below = self.closed_below.max(epoch + 1);
-        let children: Vec<&Summary> = p.summaries.values().collect();
+        let children: Vec<&Summary> = p.summaries.values().map(|s| &s.record).collect();
         let level = level_code(self.level);
         let agg = match aggregate(&self.cfg.fleet, epoch, level, self.me, &children, &[]) {
             Ok(a) => a,
@@ -1008,7 +1146,7 @@ impl NodeLoop {
             let record = p
                 .summaries
                 .get(&f.subject)
-                .map(Summary::hash)
+                .map(|s| s.record.hash())
                 .unwrap_or(Hash([0; 32]));
             let ev = Evidence {
                 epoch,
@@ -1051,11 +1189,197 @@ impl NodeLoop {
             s.baseline = Some(agg.summary.output.mean().to_vec());
             s.baseline_count = agg.summary.output.count();
         }
+        // Final: every child reported, and every child with a committee of its own sent a
+        // certificate (decision 0097). Otherwise degraded: the last final baseline stands.
+        let is_final = p.summaries.len() == self.children.len()
+            && p.summaries.keys().all(|c| {
+                p.certified.contains(c)
+                    || usize::try_from(c.0)
+                        .map(|i| crate::cosign::committee(&self.cfg.membership, i).is_empty())
+                        .unwrap_or(false)
+            });
+        if let Ok(mut s) = self.status.lock() {
+            if is_final {
+                s.final_epoch = Some(epoch);
+                s.final_baseline = Some(agg.summary.output.mean().to_vec());
+            } else {
+                s.degraded_epochs += 1;
+                s.last_degraded_epoch = Some(epoch);
+            }
+        }
         self.settle(p.deliveries).await;
         for ev in found {
             self.send_evidence_up(transport, ev).await;
         }
-        self.send_up(transport, agg.summary).await;
+        let mut summary = agg.summary;
+        // The simulation switch on an aggregator: a false proposal its committee refuses.
+        summary.output = shifted(summary.output, self.cfg.byzantine_shift);
+        let inputs = p.summaries.into_values().collect();
+        self.propose(transport, summary, inputs).await;
+    }
+
+    /// Signs this epoch's aggregate and asks the committee (the children) to endorse it; it goes
+    /// up once a quorum has, or without a certificate at the deadline.
+    async fn propose(
+        &mut self,
+        transport: &NatsTransport,
+        summary: Summary,
+        inputs: Vec<Signed<Summary>>,
+    ) {
+        let epoch = summary.epoch;
+        let signed = Signed::sign(summary, self.me, &self.cfg.identity);
+        let request = CoSignRequest {
+            proposal: signed.clone(),
+            inputs,
+        }
+        .encode();
+        let children: Vec<String> = self.children.keys().cloned().collect();
+        for id in children {
+            let Some(member) = self.cfg.membership.member(&id).cloned() else {
+                continue;
+            };
+            // Too large a request (a very wide committee) fails to seal: the epoch goes up
+            // uncertified at its deadline.
+            let Ok(frame) = self.link.seal(&id, FrameKind::CoSign, &request) else {
+                continue;
+            };
+            let _ = transport.send(&member, frame).await;
+        }
+        self.proposals.insert(
+            epoch,
+            Proposal {
+                signed,
+                votes: Vec::new(),
+                deadline_ms: now_ms().saturating_add(self.epoch_ms()),
+            },
+        );
+    }
+
+    /// A proposal of this node's parent: recomputed and, when it is exactly the merge of the
+    /// signed inputs (this node's own summary among them, if it sent one), endorsed.
+    async fn on_cosign_request(&mut self, payload: &[u8], transport: &NatsTransport) {
+        let Some(parent) = self.parent.clone() else {
+            return;
+        };
+        let Some(pidx) = self
+            .cfg
+            .membership
+            .members
+            .iter()
+            .position(|m| m.id == parent.id)
+        else {
+            return;
+        };
+        let Ok(req) = CoSignRequest::decode(payload) else {
+            self.refuse();
+            return;
+        };
+        let mine = self.sent.get(&req.proposal.record.epoch).copied();
+        let verdict = match mine {
+            // The aggregator left out (or replaced) what this node sent it for the epoch.
+            Some(h)
+                if !req
+                    .inputs
+                    .iter()
+                    .any(|s| s.signer == self.me && s.record.hash() == h) =>
+            {
+                Err("omitted")
+            }
+            _ => check_proposal(
+                &self.cfg.fleet,
+                &self.cfg.membership,
+                &self.fleet_members,
+                pidx,
+                level_code(parent.level),
+                &req,
+            )
+            .map_err(crate::cosign::Refusal::name),
+        };
+        let hash = match verdict {
+            Ok(h) => h,
+            Err(reason) => {
+                if let Ok(mut s) = self.status.lock() {
+                    *s.endorse_refused.entry(reason.to_owned()).or_default() += 1;
+                }
+                return;
+            }
+        };
+        let vote = Signed::sign(
+            crate::cosign::endorsement(&req.proposal.record, hash, self.me),
+            self.me,
+            &self.cfg.identity,
+        );
+        let Some(entry) = self.stamp(&vote.record) else {
+            return;
+        };
+        let Ok(frame) = self.link.seal(
+            &parent.id,
+            FrameKind::CoSign,
+            &encode_signed_endorsement(&vote, &entry),
+        ) else {
+            return;
+        };
+        if transport.send(&parent, frame).await.is_ok()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.endorsements_sent += 1;
+        }
+    }
+
+    /// A child's endorsement of one of this node's proposals; with a quorum, the certificate is
+    /// assembled and the summary goes up with it.
+    async fn on_endorsement(
+        &mut self,
+        child: NodeId,
+        payload: &[u8],
+        d: Delivery,
+        transport: &NatsTransport,
+    ) {
+        let checked = decode_signed_endorsement(payload).ok().filter(|(v, _)| {
+            v.signer == child && v.record.member == child && v.record.node == self.me
+        });
+        let Some((vote, entry)) = checked else {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        };
+        if !self.check_clock(child, &vote.record, &entry) {
+            self.refuse();
+            let _ = d.ack().await;
+            return;
+        }
+        // Acknowledged, but not settled into the persisted receiver: an endorsement overtakes
+        // the child's earlier summary still pending for its epoch, whose redelivery after a
+        // restart must stay acceptable. A replayed endorsement after a restart finds no
+        // proposal (they do not survive one) and counts for nothing.
+        let _ = d.ack().await;
+        let epoch = vote.record.epoch;
+        let threshold = Threshold::default();
+        let Some(p) = self.proposals.get_mut(&epoch) else {
+            // Late: the epoch already went up without a certificate.
+            return;
+        };
+        p.votes.push(vote);
+        if p.votes.len() < threshold.required(self.committee.len()) {
+            return;
+        }
+        let Ok(cert) = Certificate::assemble(
+            epoch,
+            p.signed.record.level,
+            self.me,
+            &p.votes,
+            &self.committee,
+            threshold,
+            &self.fleet_members,
+        ) else {
+            return;
+        };
+        if cert.output != p.signed.record.hash() {
+            return;
+        }
+        if let Some(p) = self.proposals.remove(&epoch) {
+            self.send_up(transport, p.signed, Some(cert)).await;
+        }
     }
 
     /// Sends one piece of this node's signed evidence to its parent.
@@ -1080,27 +1404,53 @@ impl NodeLoop {
         }
     }
 
-    async fn send_up(&mut self, transport: &NatsTransport, summary: Summary) {
+    async fn send_up(
+        &mut self,
+        transport: &NatsTransport,
+        signed: Signed<Summary>,
+        certificate: Option<Certificate>,
+    ) {
+        let epoch = signed.record.epoch;
+        if certificate.is_some()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.certified_epoch = Some(epoch);
+        }
         let Some(parent) = self.parent.clone() else {
             return;
         };
-        let epoch = summary.epoch;
-        let signed = Signed::sign(summary, self.me, &self.cfg.identity);
         let Some(entry) = self.stamp(&signed.record) else {
             return;
         };
-        let Ok(frame) = self.link.seal(
-            &parent.id,
-            FrameKind::Summary,
-            &encode_signed_summary(&signed, &entry),
-        ) else {
+        let hash = signed.record.hash();
+        let certified = certificate.is_some();
+        let frame = SummaryFrame {
+            summary: signed,
+            clock: entry,
+            certificate,
+        };
+        let Ok(frame) = self
+            .link
+            .seal(&parent.id, FrameKind::Summary, &frame.encode())
+        else {
             return;
         };
-        if transport.send(&parent, frame).await.is_ok()
-            && let Ok(mut s) = self.status.lock()
-        {
-            s.last_sent_epoch = Some(epoch);
-            s.summaries_sent += 1;
+        if transport.send(&parent, frame).await.is_ok() {
+            self.sent.insert(epoch, hash);
+            while self.sent.len() > 16 {
+                self.sent.pop_first();
+            }
+            if let Ok(mut s) = self.status.lock() {
+                s.last_sent_epoch = Some(epoch);
+                s.summaries_sent += 1;
+                if !self.committee.is_empty() {
+                    if certified {
+                        s.certified_sent += 1;
+                    } else {
+                        s.uncertified_sent += 1;
+                    }
+                }
+            }
         }
     }
 }
@@ -1235,8 +1585,10 @@ mod tests {
     proptest! {
         #[test]
         fn frame_payload_decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode_signed_summary(&bytes);
+            let _ = SummaryFrame::decode(&bytes);
             let _ = decode_signed_evidence(&bytes);
+            let _ = decode_signed_endorsement(&bytes);
+            let _ = CoSignRequest::decode(&bytes);
         }
 
         #[test]
@@ -1273,11 +1625,16 @@ mod tests {
         let s = Signed::sign(local_summary(&fleet, 3, NodeId(1), 2, m), NodeId(1), &key);
         let mut w = ClockWriter::new(toolcap_trust::NodeId(1), 3, SigningKey::from_seed(&[7; 32]));
         let entry = w.tick(clock_payload(&s.record), [1; 16]);
-        let bytes = encode_signed_summary(&s, &entry);
-        assert_eq!(decode_signed_summary(&bytes).unwrap(), (s, entry));
+        let frame = SummaryFrame {
+            summary: s,
+            clock: entry,
+            certificate: None,
+        };
+        let bytes = frame.encode();
+        assert_eq!(SummaryFrame::decode(&bytes).unwrap(), frame);
         let mut long = bytes.clone();
         long.push(0);
-        assert!(decode_signed_summary(&long).is_err());
-        assert!(decode_signed_summary(&bytes[..bytes.len() - 1]).is_err());
+        assert!(SummaryFrame::decode(&long).is_err());
+        assert!(SummaryFrame::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 }

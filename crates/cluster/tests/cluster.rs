@@ -426,6 +426,7 @@ mod protocol {
         s: &Spec,
         sink: Arc<Evidences>,
         state: &std::path::Path,
+        liar: &str,
     ) -> (StatusHandle, tokio::task::JoinHandle<()>) {
         let cfg = NodeLoopConfig {
             me: s.id.clone(),
@@ -434,7 +435,7 @@ mod protocol {
             membership: m.clone(),
             epoch: Duration::from_millis(400),
             fleet: FleetConfig::new(2, -10.0, 10.0).unwrap(),
-            byzantine_shift: if s.id == "l13" { 4.0 } else { 0.0 },
+            byzantine_shift: if s.id == liar { 4.0 } else { 0.0 },
             require_attestation: false,
             attester: None,
         };
@@ -478,7 +479,7 @@ mod protocol {
         let mut nodes: Vec<(StatusHandle, tokio::task::JoinHandle<()>)> = specs
             .iter()
             .zip(&sinks)
-            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k), &state))
+            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k), &state, "l13"))
             .collect();
         let idx = |id: &str| specs.iter().position(|s| s.id == id).unwrap();
         let status =
@@ -547,6 +548,29 @@ mod protocol {
         );
         assert!(g.clock_refused.is_empty(), "{:?}", g.clock_refused);
 
+        // Quorum certificates: each regional node's children recompute and endorse its merge,
+        // so its summaries go up certified; g's epochs are final and g's own output is
+        // certified by r1 and r2.
+        until("a final, certified global epoch", || {
+            let g = status(&nodes, "g");
+            g.final_epoch.is_some() && g.certified_epoch.is_some()
+        })
+        .await;
+        for r in ["r1", "r2"] {
+            let st = status(&nodes, r);
+            assert!(st.certified_sent > 0, "{r}: {st:?}");
+            assert!(st.endorsements_sent > 0, "{r}: {st:?}");
+        }
+        for l in ["l11", "l13", "l24"] {
+            let st = status(&nodes, l);
+            assert!(st.endorsements_sent > 0, "{l}: {st:?}");
+            assert!(st.endorse_refused.is_empty(), "{l}: {st:?}");
+        }
+        let g = status(&nodes, "g");
+        assert_eq!(g.certificate_refused, 0, "{g:?}");
+        let fb = g.final_baseline.clone().unwrap();
+        assert!((fb[0] - 0.5).abs() < 0.25, "{fb:?}");
+
         // Kill the regional r2 mid-run and restart it from its key material and its clock state:
         // it continues its clock and rejoins, and nothing of it is refused.
         let (_, task) = nodes.remove(idx("r2"));
@@ -559,6 +583,7 @@ mod protocol {
             &specs[idx("r2")],
             Arc::clone(&sinks[idx("r2")]),
             &state,
+            "l13",
         );
         nodes.insert(idx("r2"), restarted);
         until("r2's summaries to reach g again", || {
@@ -580,6 +605,7 @@ mod protocol {
             &specs[idx("r2")],
             Arc::clone(&sinks[idx("r2")]),
             &state.join("amnesia"),
+            "l13",
         );
         nodes.insert(idx("r2"), amnesiac);
         until("g to refuse r2's restarted clock", || {
@@ -594,6 +620,51 @@ mod protocol {
             "{:?}",
             g.clock_refused
         );
+        for (_, t) in nodes {
+            t.abort();
+        }
+        let _ = std::fs::remove_dir_all(&state);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lying_aggregator_gets_no_certificate_and_its_epochs_are_degraded() {
+        let Some(server) = nats_server() else { return };
+        let (m, specs) = shape();
+        let state = std::env::temp_dir().join(format!("toolcap-cl-liar-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        let nodes: Vec<(StatusHandle, tokio::task::JoinHandle<()>)> = specs
+            .iter()
+            .map(|s| start(&server.url, &m, s, Arc::default(), &state, "r2"))
+            .collect();
+        let idx = |id: &str| specs.iter().position(|s| s.id == id).unwrap();
+        let status =
+            |nodes: &Vec<(StatusHandle, _)>, id: &str| nodes[idx(id)].0.lock().unwrap().clone();
+        // r2 shifts its merged mean by 4: its children recompute the merge and refuse.
+        until(
+            "r2's children to refuse its proposal, and g to merge it",
+            || {
+                let l = status(&nodes, "l21");
+                let g = status(&nodes, "g");
+                l.endorse_refused.contains_key("differs")
+                    && g.degraded_epochs > 1
+                    && status(&nodes, "r2").uncertified_sent > 1
+            },
+        )
+        .await;
+        for l in ["l21", "l22", "l23", "l24"] {
+            let st = status(&nodes, l);
+            assert_eq!(st.endorsements_sent, 0, "{l}: {st:?}");
+        }
+        let r2 = status(&nodes, "r2");
+        assert_eq!(r2.certified_sent, 0, "{r2:?}");
+        assert!(r2.certified_epoch.is_none(), "{r2:?}");
+        assert!(status(&nodes, "r1").certified_sent > 0);
+        // Every global epoch includes r2's uncertified summary: none is final, nothing false
+        // becomes the final baseline.
+        let g = status(&nodes, "g");
+        assert!(g.merged_epoch.is_some(), "{g:?}");
+        assert_eq!(g.final_epoch, None, "{g:?}");
+        assert_eq!(g.final_baseline, None, "{g:?}");
         for (_, t) in nodes {
             t.abort();
         }
