@@ -9,9 +9,9 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use toolcap_policy::{Access, Decision, Engine, Verdict};
+use toolcap_policy::{Decision, Engine, Verdict};
 
-use crate::{Call, Error, check_len, judge, reason, string_arg};
+use crate::{Call, Error, check_len, judge, reason};
 
 /// The only event this adapter answers.
 pub const EVENT: &str = "PreToolUse";
@@ -44,26 +44,9 @@ impl Input {
         }
     }
 
-    /// What the call is judged as.
+    /// What the call is judged as (see [`Call::of_tool`]).
     pub fn call(&self) -> Result<Call<'_>, Error> {
-        let tool = self.tool_name.as_str();
-        let args = &self.tool_input;
-        Ok(match tool {
-            "Bash" => Call::Shell(string_arg(args, tool, "command")?),
-            "Write" | "Edit" | "MultiEdit" => Call::File {
-                path: string_arg(args, tool, "file_path")?,
-                access: Access::Write,
-            },
-            "NotebookEdit" => Call::File {
-                path: string_arg(args, tool, "notebook_path")?,
-                access: Access::Write,
-            },
-            "Read" => Call::File {
-                path: string_arg(args, tool, "file_path")?,
-                access: Access::Read,
-            },
-            _ => Call::Tool(tool),
-        })
+        Call::of_tool(&self.tool_name, &self.tool_input)
     }
 }
 
@@ -112,6 +95,7 @@ pub fn respond(engine: &Engine, bytes: &[u8]) -> Result<Option<Output>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use toolcap_policy::Access;
 
     fn answer(json: &str) -> Result<Option<serde_json::Value>, Error> {
         let engine = Engine::builtin();

@@ -7,9 +7,9 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use toolcap_policy::{Access, Decision, Engine, Verdict};
+use toolcap_policy::{Decision, Engine, Verdict};
 
-use crate::{Call, Error, check_len, judge, reason, string_arg};
+use crate::{Call, Error, check_len, judge, reason};
 
 /// The part of a `preToolUse` input the adapter reads; everything else is ignored.
 #[derive(Clone, Debug, Deserialize)]
@@ -41,22 +41,9 @@ impl Input {
         Ok(input)
     }
 
-    /// What the call is judged as.
+    /// What the call is judged as (see [`Call::of_tool`]).
     pub fn call(&self) -> Result<Call<'_>, Error> {
-        let tool = self.tool_name.as_str();
-        let args = &self.tool_args;
-        Ok(match tool {
-            "bash" | "shell" => Call::Shell(string_arg(args, tool, "command")?),
-            "create" | "edit" | "write" => Call::File {
-                path: string_arg(args, tool, "path")?,
-                access: Access::Write,
-            },
-            "view" | "read" => Call::File {
-                path: string_arg(args, tool, "path")?,
-                access: Access::Read,
-            },
-            _ => Call::Tool(tool),
-        })
+        Call::of_tool(&self.tool_name, &self.tool_args)
     }
 }
 
@@ -92,6 +79,7 @@ pub fn respond(engine: &Engine, bytes: &[u8]) -> Result<Option<Output>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use toolcap_policy::Access;
 
     #[test]
     fn tool_args_as_a_json_string_are_decoded() {

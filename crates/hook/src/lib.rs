@@ -88,6 +88,31 @@ pub enum Call<'a> {
     Tool(&'a str),
 }
 
+impl<'a> Call<'a> {
+    /// What a tool call is judged as, by the tool's name and input, whichever supported host
+    /// made it: Claude Code's tools (`Bash`, `Read`, `Write`, `Edit`, `MultiEdit`,
+    /// `NotebookEdit`) and GitHub Copilot's (`bash`, `shell`, `view`, `read`, `create`, `edit`,
+    /// `write`). A shell or file tool without its string argument is an error (fail closed);
+    /// any other name is a [`Call::Tool`].
+    pub fn of_tool(name: &'a str, input: &'a serde_json::Value) -> Result<Call<'a>, Error> {
+        let file = |field, access| {
+            Ok(Call::File {
+                path: string_arg(input, name, field)?,
+                access,
+            })
+        };
+        match name {
+            "Bash" | "bash" | "shell" => Ok(Call::Shell(string_arg(input, name, "command")?)),
+            "Write" | "Edit" | "MultiEdit" => file("file_path", Access::Write),
+            "NotebookEdit" => file("notebook_path", Access::Write),
+            "Read" => file("file_path", Access::Read),
+            "create" | "edit" | "write" => file("path", Access::Write),
+            "view" | "read" => file("path", Access::Read),
+            _ => Ok(Call::Tool(name)),
+        }
+    }
+}
+
 /// Judges one call with the engine; `None` when nothing applies (an unknown tool without a
 /// policy rule), so that the host decides.
 pub fn judge(engine: &Engine, call: &Call<'_>, cwd: Option<&Path>) -> Option<Verdict> {

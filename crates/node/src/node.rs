@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use serde::Serialize;
 use toolcap_audit::{HashAlg, Log};
 use toolcap_behavior::{AgentId, Monitor, Population};
-use toolcap_policy::{Access, Decision, Engine, Verdict};
+use toolcap_policy::{Decision, Engine, Verdict};
 
 use crate::NodeError;
 use crate::event::{Action, Event};
@@ -239,29 +239,17 @@ fn behaviour_event(event: &Event, verdict: &Verdict) -> toolcap_behavior::Event 
     e
 }
 
-/// The engine's decision on one event. Tool calls that touch files are judged by path; other
-/// tools by the policy's tool rules, and `ask` where no rule applies (the node has no host
-/// permission flow to defer to).
+/// The engine's decision on one event. A tool call is read the way the hook adapters read it
+/// ([`toolcap_hook::Call::of_tool`]): shell tools by their command line, file tools by path;
+/// other tools by the policy's tool rules, and `ask` where no rule applies (the node has no host
+/// permission flow to defer to), as is a shell or file tool without its argument.
 pub fn judge(engine: &Engine, event: &Event) -> Verdict {
     match &event.action {
         Action::Command(c) => engine.check(c),
-        Action::Tool { name, input } => {
-            let path = input
-                .get("file_path")
-                .or_else(|| input.get("path"))
-                .and_then(|p| p.as_str());
-            let access = match name.as_str() {
-                "Read" => Some(Access::Read),
-                "Write" | "Edit" | "MultiEdit" => Some(Access::Write),
-                _ => None,
-            };
-            match (access, path) {
-                (Some(access), Some(path)) => engine.check_path(path, access, None),
-                _ => engine
-                    .check_tool(name)
-                    .unwrap_or_else(|| engine.check(&format!("{name} # tool call"))),
-            }
-        }
+        Action::Tool { name, input } => toolcap_hook::Call::of_tool(name, input)
+            .ok()
+            .and_then(|call| toolcap_hook::judge(engine, &call, None))
+            .unwrap_or_else(|| engine.check(&format!("{name} # tool call"))),
     }
 }
 
@@ -780,6 +768,41 @@ fn decision_body(event: &Event, verdict: &Verdict, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tool_calls_are_judged_as_the_hooks_judge_them() {
+        let engine = Engine::builtin();
+        let tool = |name: &str, input: serde_json::Value| {
+            let event = Event {
+                agent_id: "a".into(),
+                timestamp_ms: 0,
+                action: Action::Tool {
+                    name: name.into(),
+                    input,
+                },
+                outcome: None,
+            };
+            judge(&engine, &event).decision
+        };
+        use serde_json::json;
+        assert_eq!(
+            tool("Bash", json!({"command": "cat /etc/shadow"})),
+            Decision::Deny
+        );
+        assert_eq!(tool("bash", json!({"command": "rm -rf /"})), Decision::Deny);
+        assert_eq!(tool("Bash", json!({"command": "ls -la"})), Decision::Allow);
+        assert_eq!(
+            tool("Read", json!({"file_path": "/etc/shadow"})),
+            Decision::Deny
+        );
+        assert_eq!(
+            tool("Write", json!({"file_path": "/root/.ssh/authorized_keys"})),
+            Decision::Deny
+        );
+        // A shell tool without its command, and an unknown tool: ask, never allow.
+        assert_eq!(tool("Bash", json!({"cmd": "ls"})), Decision::Ask);
+        assert_eq!(tool("mcp__x__frobnicate", json!({})), Decision::Ask);
+    }
 
     #[test]
     fn decision_leaf_is_the_canonical_json_of_the_whole_record() {
