@@ -32,5 +32,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = toolcap_cluster::node_loop::SummaryFrame::decode(data);
     let _ = toolcap_cluster::node_loop::decode_signed_endorsement(data);
     let _ = toolcap_cluster::cosign::CoSignRequest::decode(data);
+    let _ = toolcap_cluster::cosign::FalseSummaryProof::decode(data);
     let _ = toolcap_cluster::node_loop::decode_signed_evidence(data);
 });

@@ -11,12 +11,14 @@
 
 use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature};
 use toolcap_fleet::{
-    Certificate, Endorsement, FleetConfig, NodeId, Signed, Summary, Threshold, aggregate,
+    Certificate, Endorsement, Evidence, EvidenceKind, FleetConfig, NodeId, Signed, Summary,
+    Threshold, aggregate,
 };
 
 use crate::{ClusterError, Membership};
 
 const REQUEST_TAG: &[u8] = b"toolcap/cluster/cosign-request/v1";
+const PROOF_TAG: &[u8] = b"toolcap/cluster/false-summary-proof/v1";
 
 /// What an aggregator asks its committee to endorse.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +186,80 @@ pub fn check_certificate(
         .map_err(|e| bad(&e.to_string()))
 }
 
+/// A committee member's proof that its parent signed a false summary, sent to the parent's
+/// parent: the member's signed `FalseSummary` evidence and the request itself, whose signed
+/// proposal and signed inputs let anyone recompute the merge and see it differ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FalseSummaryProof {
+    /// The member's signed evidence (subject: the aggregator; record: the proposal's hash).
+    pub evidence: Signed<Evidence>,
+    /// The aggregator's request, as received.
+    pub request: CoSignRequest,
+}
+
+impl FalseSummaryProof {
+    /// The frame payload.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut enc = Encoder::new(PROOF_TAG, 1);
+        put_signed(&mut enc, &self.evidence);
+        enc.bytes(&self.request.encode());
+        enc.finish()
+    }
+
+    /// Decodes [`FalseSummaryProof::encode`]'s bytes (nothing checked).
+    pub fn decode(bytes: &[u8]) -> Result<FalseSummaryProof, ClusterError> {
+        let mut dec = Decoder::new(bytes, PROOF_TAG, &[1])?;
+        let evidence = get_signed(&mut dec)?;
+        let request = CoSignRequest::decode(dec.bytes()?)?;
+        dec.finish()?;
+        Ok(FalseSummaryProof { evidence, request })
+    }
+
+    /// Checks the proof as the aggregator's parent `me` (index in `m`): the evidence is a
+    /// `FalseSummary` signed by a child of the aggregator, about the aggregator, naming the
+    /// request's proposal; and the merge of the request's signed inputs, recomputed here,
+    /// differs from the aggregator's signed proposal. Returns the proven aggregator.
+    pub fn check(
+        &self,
+        fleet: &FleetConfig,
+        m: &Membership,
+        members: &toolcap_fleet::Membership,
+        me: usize,
+    ) -> Result<NodeId, ClusterError> {
+        let bad = |why: &str| ClusterError::Membership(format!("false-summary proof: {why}"));
+        let ev = &self.evidence;
+        let subject = usize::try_from(ev.record.subject.0).map_err(|_| bad("subject"))?;
+        let reporter = usize::try_from(ev.record.reporter.0).map_err(|_| bad("reporter"))?;
+        let parent_of = |i: usize| {
+            m.members
+                .get(i)
+                .and_then(|x| x.parent.as_deref())
+                .and_then(|p| m.members.iter().position(|x| x.id == p))
+        };
+        let level = m
+            .members
+            .get(subject)
+            .map(|x| crate::node_loop::level_code(x.level))
+            .ok_or_else(|| bad("subject"))?;
+        if ev.record.kind != EvidenceKind::FalseSummary
+            || ev.signer != ev.record.reporter
+            || parent_of(reporter) != Some(subject)
+            || parent_of(subject) != Some(me)
+            || ev.record.level != level
+            || ev.record.epoch != self.request.proposal.record.epoch
+            || ev.record.record != self.request.proposal.record.hash()
+        {
+            return Err(bad("evidence does not name this proposal"));
+        }
+        ev.verify(members).map_err(|_| bad("evidence signature"))?;
+        match check_proposal(fleet, m, members, subject, level, &self.request) {
+            Err(Refusal::Differs) => Ok(ev.record.subject),
+            Ok(_) => Err(bad("the proposal is the merge of its inputs")),
+            Err(r) => Err(bad(r.name())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +392,87 @@ mod tests {
         let mut bytes = honest.encode();
         bytes.push(0);
         assert!(CoSignRequest::decode(&bytes).is_err());
+    }
+
+    /// g (index 0) above r (1) above four locals (2..=5).
+    fn deep() -> (Membership, toolcap_fleet::Membership) {
+        let (mut m, _) = tree();
+        for x in &mut m.members {
+            if x.id == "r" {
+                x.parent = Some("g".into());
+            }
+        }
+        m.members.insert(
+            0,
+            Member::new(
+                "g",
+                Level::Global,
+                None,
+                key(9).verifying_key(),
+                LinkKeys::generate().unwrap().public(),
+            ),
+        );
+        let f = crate::node_loop::fleet_membership(&m);
+        (m, f)
+    }
+
+    #[test]
+    fn a_false_summary_proof_convinces_the_grandparent_and_an_honest_one_does_not() {
+        let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
+        let (m, f) = deep();
+        // Re-key the request for this layout: r is 1, its children 2..=5 (keys shifted by one).
+        let keyed = |shift: f64| {
+            let base = request(&fleet, 0.0);
+            let inputs: Vec<Signed<Summary>> = base
+                .inputs
+                .iter()
+                .map(|s| {
+                    let mut r = s.record.clone();
+                    r.node = NodeId(s.signer.0 + 1);
+                    Signed::sign(r, NodeId(s.signer.0 + 1), &key(s.signer.0 as usize))
+                })
+                .collect();
+            let records: Vec<&Summary> = inputs.iter().map(|s| &s.record).collect();
+            let mut out = aggregate(&fleet, 9, 1, NodeId(1), &records, &[])
+                .unwrap()
+                .summary;
+            let mean: Vec<f64> = out.output.mean().iter().map(|v| v + shift).collect();
+            out.output = toolcap_fleet::Moments::from_parts(
+                out.output.count(),
+                mean,
+                out.output.comoment().to_vec(),
+            )
+            .unwrap();
+            CoSignRequest {
+                proposal: Signed::sign(out, NodeId(1), &key(0)),
+                inputs,
+            }
+        };
+        let proof = |req: CoSignRequest| {
+            let ev = Evidence {
+                epoch: 9,
+                level: 1,
+                reporter: NodeId(2),
+                subject: NodeId(1),
+                kind: EvidenceKind::FalseSummary,
+                coord: None,
+                value: 0.0,
+                bound: 0.0,
+                record: req.proposal.record.hash(),
+            };
+            FalseSummaryProof {
+                evidence: Signed::sign(ev, NodeId(2), &key(1)),
+                request: req,
+            }
+        };
+        let lie = proof(keyed(0.5));
+        assert_eq!(FalseSummaryProof::decode(&lie.encode()).unwrap(), lie);
+        assert_eq!(lie.check(&fleet, &m, &f, 0).unwrap(), NodeId(1));
+        assert!(
+            lie.check(&fleet, &m, &f, 1).is_err(),
+            "only the grandparent"
+        );
+        // An honest proposal "proven" false convinces no one: a member cannot frame its parent.
+        assert!(proof(keyed(0.0)).check(&fleet, &m, &f, 0).is_err());
     }
 }

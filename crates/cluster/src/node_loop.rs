@@ -236,6 +236,13 @@ pub struct ClusterStatus {
     pub last_degraded_epoch: Option<u64>,
     /// Children's summaries refused for a certificate that does not verify.
     pub certificate_refused: u64,
+    /// Proofs this node sent to its grandparent that its parent signed a false summary.
+    pub proofs_sent: u64,
+    /// Valid proofs received against its children.
+    pub proofs_received: u64,
+    /// Children proven (by a grandchild's proof, recomputed here) to have signed a false
+    /// summary; they are left out of this node's merges.
+    pub proven_false: BTreeSet<String>,
 }
 
 /// A finding a child reported, as this node recorded it.
@@ -371,7 +378,8 @@ pub fn fleet_membership(m: &Membership) -> toolcap_fleet::Membership {
     toolcap_fleet::Membership::new(m.members.iter().map(|x| x.identity).collect())
 }
 
-fn level_code(l: Level) -> u8 {
+/// The fleet level number of a cluster level (local 0, regional 1, global 2).
+pub(crate) fn level_code(l: Level) -> u8 {
     match l {
         Level::Local => 0,
         Level::Regional => 1,
@@ -448,6 +456,8 @@ pub struct NodeLoop {
     proposals: BTreeMap<u64, Proposal>,
     /// The hash of the summary this node sent up, for its last epochs.
     sent: BTreeMap<u64, Hash>,
+    /// Children proven to have signed a false summary: left out of every merge.
+    proven: BTreeSet<NodeId>,
 }
 
 impl std::fmt::Debug for NodeLoop {
@@ -569,6 +579,7 @@ impl NodeLoop {
             committee: crate::cosign::committee(&membership, idx),
             proposals: BTreeMap::new(),
             sent: BTreeMap::new(),
+            proven: BTreeSet::new(),
             cfg,
         })
     }
@@ -698,7 +709,16 @@ impl NodeLoop {
                 .as_ref()
                 .is_some_and(|p| p.id == opened.header.from)
         {
-            self.on_cosign_request(&opened.payload, transport).await;
+            self.on_cosign_request(&opened.payload, transport, sink)
+                .await;
+            let _ = d.ack().await;
+            return;
+        }
+        if opened.header.kind == FrameKind::Evidence
+            && !self.children.contains_key(&opened.header.from)
+        {
+            // A grandchild's proof that one of our children signed a false summary.
+            self.on_proof(&opened.payload, sink);
             let _ = d.ack().await;
             return;
         }
@@ -1127,7 +1147,15 @@ impl NodeLoop {
         self.closed_below = self.closed_below.max(epoch + 1);
         let children: Vec<&Summary> = p.summaries.values().map(|s| &s.record).collect();
         let level = level_code(self.level);
-        let agg = match aggregate(&self.cfg.fleet, epoch, level, self.me, &children, &[]) {
+        let quarantined: Vec<NodeId> = self.proven.iter().copied().collect();
+        let agg = match aggregate(
+            &self.cfg.fleet,
+            epoch,
+            level,
+            self.me,
+            &children,
+            &quarantined,
+        ) {
             Ok(a) => a,
             Err(_) => {
                 // Nothing mergeable: the frames are processed, the epoch is skipped.
@@ -1257,7 +1285,12 @@ impl NodeLoop {
 
     /// A proposal of this node's parent: recomputed and, when it is exactly the merge of the
     /// signed inputs (this node's own summary among them, if it sent one), endorsed.
-    async fn on_cosign_request(&mut self, payload: &[u8], transport: &NatsTransport) {
+    async fn on_cosign_request(
+        &mut self,
+        payload: &[u8],
+        transport: &NatsTransport,
+        sink: &dyn EvidenceSink,
+    ) {
         let Some(parent) = self.parent.clone() else {
             return;
         };
@@ -1301,6 +1334,9 @@ impl NodeLoop {
                 if let Ok(mut s) = self.status.lock() {
                     *s.endorse_refused.entry(reason.to_owned()).or_default() += 1;
                 }
+                if reason == crate::cosign::Refusal::Differs.name() {
+                    self.prove_false(pidx, &parent, req, transport, sink).await;
+                }
                 return;
             }
         };
@@ -1323,6 +1359,117 @@ impl NodeLoop {
             && let Ok(mut s) = self.status.lock()
         {
             s.endorsements_sent += 1;
+        }
+    }
+
+    /// Our parent signed a false summary: sign `FalseSummary` evidence, record it in our audit
+    /// log, and send it with the request (the proof) to the parent's parent.
+    async fn prove_false(
+        &mut self,
+        pidx: usize,
+        parent: &crate::Member,
+        request: CoSignRequest,
+        transport: &NatsTransport,
+        sink: &dyn EvidenceSink,
+    ) {
+        let p = &request.proposal.record;
+        let ev = Evidence {
+            epoch: p.epoch,
+            level: p.level,
+            reporter: self.me,
+            subject: NodeId(pidx as u64),
+            kind: EvidenceKind::FalseSummary,
+            coord: None,
+            value: 0.0,
+            bound: 0.0,
+            record: p.hash(),
+        };
+        let evidence = Signed::sign(ev, self.me, &self.cfg.identity);
+        let Ok(index) = sink.record(&evidence) else {
+            return;
+        };
+        if let Ok(mut s) = self.status.lock() {
+            s.findings.push(FindingView {
+                epoch: p.epoch,
+                subject: parent.id.clone(),
+                kind: EvidenceKind::FalseSummary.name(),
+                value: 0.0,
+                bound: 0.0,
+                rejected: false,
+                audit_index: index,
+            });
+            let excess = s.findings.len().saturating_sub(KEEP_FINDINGS);
+            s.findings.drain(..excess);
+        }
+        let Some(grandparent) = parent
+            .parent
+            .as_deref()
+            .and_then(|g| self.cfg.membership.member(g))
+            .cloned()
+        else {
+            return;
+        };
+        let proof = crate::cosign::FalseSummaryProof { evidence, request }.encode();
+        if let Ok(frame) = self.link.seal(&grandparent.id, FrameKind::Evidence, &proof)
+            && transport.send(&grandparent, frame).await.is_ok()
+            && let Ok(mut s) = self.status.lock()
+        {
+            s.proofs_sent += 1;
+        }
+    }
+
+    /// A grandchild's proof against one of our children: checked by recomputing the merge;
+    /// the first proof against a child is recorded in our audit log, and the child is left out
+    /// of our merges from then on (its numbers are proven false).
+    fn on_proof(&mut self, payload: &[u8], sink: &dyn EvidenceSink) {
+        let checked = crate::cosign::FalseSummaryProof::decode(payload).and_then(|p| {
+            let subject = p.check(
+                &self.cfg.fleet,
+                &self.cfg.membership,
+                &self.fleet_members,
+                self.me.0 as usize,
+            )?;
+            Ok((p, subject))
+        });
+        let Ok((proof, subject)) = checked else {
+            self.refuse();
+            return;
+        };
+        if let Ok(mut s) = self.status.lock() {
+            s.proofs_received += 1;
+        }
+        if self.proven.contains(&subject) {
+            return;
+        }
+        let Ok(index) = sink.record(&proof.evidence) else {
+            // Not durable: the next proof (every lying epoch brings some) tries again.
+            return;
+        };
+        self.proven.insert(subject);
+        let members = &self.cfg.membership.members;
+        let name = |n: NodeId| {
+            usize::try_from(n.0)
+                .ok()
+                .and_then(|i| members.get(i))
+                .map(|m| m.id.clone())
+                .unwrap_or_default()
+        };
+        let ev = &proof.evidence.record;
+        let view = ReportedFinding {
+            reporter: name(ev.reporter),
+            epoch: ev.epoch,
+            subject: name(subject),
+            kind: ev.kind.name(),
+            value: ev.value,
+            bound: ev.bound,
+            audit_index: index,
+        };
+        if let Ok(mut s) = self.status.lock() {
+            s.proven_false.insert(view.subject.clone());
+            s.flagged.insert(view.subject.clone());
+            s.reported_findings.push(view);
+            let excess = s.reported_findings.len().saturating_sub(KEEP_FINDINGS);
+            s.reported_findings.drain(..excess);
         }
     }
 

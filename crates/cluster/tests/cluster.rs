@@ -632,9 +632,11 @@ mod protocol {
         let (m, specs) = shape();
         let state = std::env::temp_dir().join(format!("toolcap-cl-liar-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state);
+        let sinks: Vec<Arc<Evidences>> = specs.iter().map(|_| Arc::default()).collect();
         let nodes: Vec<(StatusHandle, tokio::task::JoinHandle<()>)> = specs
             .iter()
-            .map(|s| start(&server.url, &m, s, Arc::default(), &state, "r2"))
+            .zip(&sinks)
+            .map(|(s, k)| start(&server.url, &m, s, Arc::clone(k), &state, "r2"))
             .collect();
         let idx = |id: &str| specs.iter().position(|s| s.id == id).unwrap();
         let status =
@@ -665,6 +667,47 @@ mod protocol {
         assert!(g.merged_epoch.is_some(), "{g:?}");
         assert_eq!(g.final_epoch, None, "{g:?}");
         assert_eq!(g.final_baseline, None, "{g:?}");
+
+        // r2's children send g the proof (their signed evidence and r2's signed proposal with
+        // its signed inputs); g recomputes the merge, records the proof and leaves r2 out.
+        until("g to hold a proof against r2", || {
+            status(&nodes, "g").proven_false.contains("r2")
+        })
+        .await;
+        let evidence = sinks[idx("g")].0.lock().unwrap().clone();
+        let members = fleet_membership(&m);
+        let proofs: Vec<_> = evidence
+            .iter()
+            .filter(|e| e.record.kind == toolcap_fleet::EvidenceKind::FalseSummary)
+            .collect();
+        assert_eq!(proofs.len(), 1, "recorded once: {evidence:?}");
+        proofs[0].verify(&members).unwrap();
+        assert_eq!(proofs[0].record.subject.0 as usize, idx("r2"));
+        let reporter = proofs[0].record.reporter.0 as usize;
+        assert!(
+            ["l21", "l22", "l23", "l24"].contains(&specs[reporter].id.as_str()),
+            "reported by one of r2's children"
+        );
+        assert!(
+            status(&nodes, "l21")
+                .findings
+                .iter()
+                .any(|f| f.kind == "false-summary" && f.subject == "r2")
+        );
+        let after = status(&nodes, "g").merged_epoch.unwrap_or(0);
+        until("two more global merges", || {
+            status(&nodes, "g")
+                .merged_epoch
+                .is_some_and(|e| e > after + 1)
+        })
+        .await;
+        let g = status(&nodes, "g");
+        let b = g.baseline.clone().unwrap();
+        assert!(
+            (b[0] - 0.5).abs() < 0.25 && (b[1] + 0.5).abs() < 0.25,
+            "without the proven liar the baseline is honest: {b:?}"
+        );
+        assert_eq!(g.flagged.iter().collect::<Vec<_>>(), vec!["r2"], "{g:?}");
         for (_, t) in nodes {
             t.abort();
         }
