@@ -3946,9 +3946,164 @@ fn read_exempt_for(c: &SimpleCommand, name: &str) -> bool {
             .any(|a| a == "enc" || a == "base64" || a == "s_client")
 }
 
+/// How a tool names the files it authenticates with: options whose value is an identity file
+/// (a private key or client certificate the tool uses for its purpose, not data it reads out),
+/// or a command the parser judges as a part of its own (`rsync -e "ssh -i key"`).
+struct KeyOptions {
+    /// Short option letters that take a value, so that clusters (`-Ci key`, `-ikey`) are read
+    /// as getopt reads them.
+    short_valued: &'static str,
+    /// The letters among them whose value is an identity file (`-i`).
+    short_identity: &'static str,
+    /// Long options whose value is an identity file, as `--opt FILE` or `--opt=FILE`.
+    long_identity: &'static [&'static str],
+    /// `-o IdentityFile=FILE` (ssh_config syntax; `sshfs` lists several, comma-separated).
+    ssh_config: bool,
+    /// Options whose value is a command (`-e CMD`, `--rsh=CMD`), exactly as the parser unwraps
+    /// them: the command is judged on its own.
+    command: &'static [&'static str],
+}
+
+/// The ssh family's getopt letters that take a value (`ssh`, `scp`, `sftp`, `autossh`).
+const SSH_VALUED: &str = "BbcDEeFIiJLlMmOoPpQRSsWw";
+
+fn key_options(name: &str) -> Option<KeyOptions> {
+    const NONE: &[&str] = &[];
+    let ssh = KeyOptions {
+        short_valued: SSH_VALUED,
+        short_identity: "i",
+        long_identity: NONE,
+        ssh_config: true,
+        command: NONE,
+    };
+    Some(match name {
+        "scp" => KeyOptions {
+            short_valued: "cDFiJloPSX",
+            ..ssh
+        },
+        "sftp" => KeyOptions {
+            short_valued: "BbcDFiJloPRSX",
+            ..ssh
+        },
+        "autossh" => ssh,
+        "sshfs" => KeyOptions {
+            short_valued: "op",
+            short_identity: "",
+            ..ssh
+        },
+        "rsync" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: NONE,
+            ssh_config: false,
+            command: &["-e", "--rsh", "--rsync-path"],
+        },
+        "ansible" | "ansible-playbook" | "ansible-pull" | "ansible-console"
+        | "ansible-inventory" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--private-key", "--key-file"],
+            ssh_config: false,
+            command: NONE,
+        },
+        "curl" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--key", "--cert", "-E", "--proxy-key", "--proxy-cert"],
+            ssh_config: false,
+            command: NONE,
+        },
+        "wget" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--private-key", "--certificate"],
+            ssh_config: false,
+            command: NONE,
+        },
+        _ => return None,
+    })
+}
+
+/// An ssh_config option (`IdentityFile=~/.ssh/k`, `IdentityFile ~/.ssh/k`; for `sshfs` a comma
+/// list) that names only identity files among the secrets it mentions.
+fn ssh_identity_option(value: &str, commas: bool) -> bool {
+    let identity = |item: &str| {
+        let item = item.trim();
+        let (key, _) = item.split_once(['=', ' ', '\t']).unwrap_or((item, ""));
+        key.eq_ignore_ascii_case("IdentityFile") || key.eq_ignore_ascii_case("CertificateFile")
+    };
+    let mut items = value.split(if commas { ',' } else { '\u{0}' });
+    let mut any = false;
+    let ok = items.all(|item| {
+        let id = identity(item);
+        any |= id;
+        id || paths::read_class(item.split_once('=').map_or(item, |(_, v)| v)) != ReadClass::Secret
+    });
+    any && ok
+}
+
+/// The arguments (bit `i` for `argv[i + 1]`) that are a tool's identity files or an unwrapped
+/// command, per [`key_options`]: `read.sensitive` does not count them as reads. A key given as
+/// a file to copy or send (`scp ~/.ssh/id_rsa host:`) is an operand and still counts.
+fn key_option_args(c: &SimpleCommand, name: &str) -> u64 {
+    let Some(k) = key_options(name) else {
+        return 0;
+    };
+    let args = Args::new(c);
+    let mut mask = 0u64;
+    let mut mark = |i: usize| {
+        if i < 64 {
+            mask |= 1 << i;
+        }
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if a == "--" {
+            break;
+        }
+        if k.command.contains(&a) || k.long_identity.contains(&a) {
+            mark(i + 1);
+            i += 2;
+            continue;
+        }
+        if let Some((opt, _)) = a.split_once('=')
+            && (k.command.contains(&opt) || k.long_identity.contains(&opt))
+            && opt.starts_with("--")
+        {
+            mark(i);
+        } else if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") {
+            for (at, ch) in a.char_indices().skip(1) {
+                if !k.short_valued.contains(ch) {
+                    continue;
+                }
+                let rest = &a[at + ch.len_utf8()..];
+                let (value, at_arg) = if rest.is_empty() {
+                    i += 1;
+                    (args.get(i).copied().unwrap_or(""), i)
+                } else {
+                    (rest, i)
+                };
+                if k.short_identity.contains(ch)
+                    || (ch == 'o' && k.ssh_config && ssh_identity_option(value, name == "sshfs"))
+                {
+                    mark(at_arg);
+                }
+                break;
+            }
+        }
+        i += 1;
+    }
+    mask
+}
+
 fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     let mut worst = ReadClass::Plain;
-    for w in c.argv.iter().skip(1) {
+    let keys = key_option_args(c, name);
+    for (i, w) in c.argv.iter().skip(1).enumerate() {
+        if i < 64 && keys & (1 << i) != 0 {
+            continue;
+        }
         let t = w.text.as_str();
         let t = t.strip_prefix('@').unwrap_or(t);
         let t = t
