@@ -1808,7 +1808,29 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .filter(|a| a.to_ascii_lowercase().starts_with("tcp"))
                 .count()
                 >= 2;
-            if listen_forward {
+            // `TCP-LISTEN:8080,bind=127.0.0.1,...`: only this machine can reach the relay.
+            let loopback_only = c
+                .args()
+                .filter(|a| {
+                    let l = a.to_ascii_lowercase();
+                    l.starts_with("tcp-listen")
+                        || l.starts_with("tcp4-listen")
+                        || l.starts_with("tcp6-listen")
+                })
+                .all(|a| {
+                    a.split(',').any(|o| {
+                        o.strip_prefix("bind=").is_some_and(|h| {
+                            h.starts_with("127.") || matches!(h, "localhost" | "[::1]" | "::1")
+                        })
+                    })
+                });
+            if listen_forward && loopback_only {
+                j.ask(
+                    "net.listen",
+                    Capabilities::NETWORK_ACCESS,
+                    "relays a port reachable only from this machine to another service",
+                );
+            } else if listen_forward {
                 j.deny(
                     "net.port-forward",
                     Capabilities::NETWORK_ACCESS,
@@ -2028,7 +2050,20 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     || a.contains("DROPDATABASE")
                     || (a.contains("DELETE FROM") && !a.contains("WHERE"))
             });
-            if sql {
+            let sqlite_db = (name == "sqlite3").then(|| sqlite_database(c));
+            if sql && sqlite_db.is_some_and(|db| db.is_none_or(|w| w.text == ":memory:")) {
+                // An in-memory database holds nothing before the command runs.
+            } else if sql
+                && sqlite_db
+                    .flatten()
+                    .is_some_and(|w| paths::target(&w.text, w.dynamic) == Target::Project)
+            {
+                j.ask(
+                    "db.drop-project",
+                    C_DESTRUCTIVE,
+                    "drops or empties tables of a database file inside the project",
+                );
+            } else if sql {
                 j.deny("db.drop", C_DESTRUCTIVE, "drops or empties database tables");
             }
         }
@@ -2812,15 +2847,24 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
             "git stash",
         ),
         "clean" => {
-            let force = rest.iter().any(|a| {
-                *a == "--force" || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
-            });
-            let wide = rest.iter().any(|a| {
-                a.starts_with('-')
-                    && !a.starts_with("--")
-                    && (a.contains('x') || a.contains('d') || a.contains('X'))
-            });
-            if force && wide {
+            let short = |letter: char| {
+                rest.iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(letter))
+            };
+            let force = rest.contains(&"--force") || short('f');
+            let wide = short('x') || short('d') || short('X');
+            // `-X` alone removes only what .gitignore names (build output, caches): files the
+            // project can regenerate, though an ignored local config goes with them.
+            if force && short('X') && !short('x') {
+                j.hit_alt(
+                    "git.clean-ignored",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes the ignored files (build output, caches, ignored local files)",
+                    "git clean -nX (dry run)",
+                );
+            } else if force && wide {
                 j.hit_alt(
                     "git.clean-force",
                     Decision::Deny,
@@ -3698,6 +3742,40 @@ fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
             return;
         }
     }
+}
+
+/// The database file of `sqlite3 [OPTIONS] [FILE] [SQL]`; `None` when it names none (an
+/// in-memory database).
+fn sqlite_database(c: &SimpleCommand) -> Option<&toolcap_shell::Word> {
+    let mut args = c.argv.iter().skip(1);
+    while let Some(w) = args.next() {
+        let a = w.text.as_str();
+        if a == "--" {
+            return args.next();
+        }
+        if a.starts_with('-') && a.len() > 1 {
+            if matches!(
+                a.trim_start_matches('-'),
+                "cmd"
+                    | "init"
+                    | "separator"
+                    | "newline"
+                    | "nullvalue"
+                    | "escape"
+                    | "vfs"
+                    | "maxsize"
+                    | "mmap"
+                    | "heap"
+                    | "lookaside"
+                    | "pagecache"
+            ) {
+                args.next();
+            }
+            continue;
+        }
+        return Some(w);
+    }
+    None
 }
 
 /// `[user@]host:path`, `host::module` or an `rsync://`/`scp://`/`sftp://` address.

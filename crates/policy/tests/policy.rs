@@ -1476,6 +1476,89 @@ mod policy_gaps {
     }
 
     #[test]
+    fn cleaning_only_ignored_files_asks() {
+        assert_all(
+            &["git clean -fX", "git clean -fdX", "git clean -f -X"],
+            Decision::Ask,
+        );
+        assert!(rules("git clean -fX").contains(&"git.clean-ignored".to_owned()));
+        assert_all(
+            &[
+                "git clean -fdx",
+                "git clean -fx",
+                "git clean -fd",
+                "git clean -f -X -x",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn loopback_relays_ask_and_exposed_ones_deny() {
+        assert_all(
+            &[
+                "socat TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr TCP:localhost:3000",
+                "socat TCP4-LISTEN:5433,bind=localhost,fork TCP:db.internal:5432",
+            ],
+            Decision::Ask,
+        );
+        assert_all(
+            &[
+                "socat TCP-LISTEN:8080,fork,reuseaddr TCP:localhost:3000",
+                "socat TCP-LISTEN:2222,fork TCP:127.0.0.1:22 &",
+                "socat TCP-LISTEN:8080,bind=0.0.0.0,fork TCP:localhost:3000",
+                "socat TCP-LISTEN:4444,bind=127.0.0.1,fork EXEC:/bin/sh",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn dropping_tables_of_a_project_sqlite_file_asks() {
+        assert_all(
+            &[
+                "sqlite3 test.db 'DROP TABLE IF EXISTS scratch;'",
+                "sqlite3 -cmd '.timeout 1000' data/dev.db 'DELETE FROM sessions;'",
+            ],
+            Decision::Ask,
+        );
+        assert_all(
+            &["sqlite3 :memory: 'CREATE TABLE t(x); DROP TABLE t;'"],
+            Decision::Allow,
+        );
+        assert_all(
+            &[
+                "sqlite3 /var/lib/grafana/grafana.db 'DROP TABLE dashboard;'",
+                "sqlite3 ~/app/prod.db 'DELETE FROM users;'",
+                "psql -c 'DROP TABLE users;'",
+                "redis-cli -n 15 FLUSHDB",
+                "redis-cli FLUSHALL",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn the_sudoers_drop_in_readme_is_documentation() {
+        assert_not(
+            &[
+                "cat /etc/sudoers.d/README",
+                "cat /etc/sudoers.d/README 2>/dev/null | head -3",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "cat /etc/sudoers",
+                "sudo cat /etc/sudoers.d/*",
+                "cat /etc/sudoers.d/90-cloud-init-users",
+                "cat /etc/sudoers.d/README /etc/sudoers.d/deploy",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn identity_files_used_to_authenticate_are_not_read_out() {
         assert_not(
             &[
