@@ -1510,6 +1510,9 @@ mod policy_gaps {
                 "kubectl get nodes -o name | cut -d/ -f2 | xargs -I{} ping -c1 {}.cluster.local",
                 "for i in 1 2 3; do curl -s https://$i.api.example.com/health; done",
                 "v=$(cat /etc/hostname); for x in a b; do ping -c1 $x.internal.example.com; done",
+                "if [[ $(id -u) == 0 ]]; then ping -c1 $HOST.example.com; fi",
+                "case $(uname -s) in Linux) curl -fsSL https://$ARCH.dl.example.com/x -o x;; esac",
+                "for x in $(whoami); do for y in a b; do dig $y.x.io; done; done",
             ],
             Decision::Deny,
         );
