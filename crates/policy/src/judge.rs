@@ -4244,6 +4244,22 @@ fn key_options(name: &str) -> Option<KeyOptions> {
             ssh_config: false,
             command: NONE,
         },
+        // `openssl s_client -cert c.pem -key k.pem`: the client certificate of a TLS handshake.
+        "openssl" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["-key", "-cert", "-cert_chain", "-CAfile"],
+            ssh_config: false,
+            command: NONE,
+        },
+        // The cluster credentials a client uses for its own API (`aws --profile` likewise).
+        "kubectl" | "helm" | "k9s" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--kubeconfig"],
+            ssh_config: false,
+            command: NONE,
+        },
         "wget" => KeyOptions {
             short_valued: "",
             short_identity: "",
@@ -4335,23 +4351,24 @@ fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         if i < 64 && keys & (1 << i) != 0 {
             continue;
         }
-        let t = w.text.as_str();
-        let t = t.strip_prefix('@').unwrap_or(t);
-        let t = t
-            .split_once('=')
-            .filter(|(k, _)| k.starts_with('-') || matches!(*k, "if" | "file" | "source" | "src"))
-            .map_or(t, |(_, v)| v);
-        let t = t.strip_prefix('@').unwrap_or(t);
-        worst = worst.max(paths::read_class(t));
-        // `scp host:~/.ssh/id_rsa .` reads a remote secret.
-        if let Some((host, p)) = t.split_once(':')
-            && !host.contains('/')
-            && !p.is_empty()
-            && paths::read_class(p) == ReadClass::Secret
-            && name != "docker"
+        // `-var "key=$(cat ~/.ssh/id_rsa.pub)"`: the word around a substitution
+        // (`/proc/$(pidof sshd)/maps`) and the words inside it (`$(echo ~/.ssh/id_rsa)`) are
+        // judged apart; the text as a whole ends in `.pub)`, not in `.pub`.
+        if w.dynamic
+            && (w.text.contains("$(") || w.text.contains('`'))
+            && let Some((outer, inner)) = split_substitutions(&w.text)
         {
-            worst = ReadClass::Secret;
+            worst = worst.max(read_word_class(&outer, name));
+            for t in inner
+                .iter()
+                .flat_map(|i| i.split(|ch: char| ch.is_whitespace() || "`\"';|<>".contains(ch)))
+                .filter(|t| !t.is_empty())
+            {
+                worst = worst.max(read_word_class(t, name));
+            }
+            continue;
         }
+        worst = worst.max(read_word_class(&w.text, name));
     }
     match worst {
         ReadClass::Secret => j.deny(
@@ -4362,6 +4379,69 @@ fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         ReadClass::ProjectEnv => j.ask("read.env-file", C_READ, "reads the project's .env secrets"),
         ReadClass::Plain => {}
     }
+}
+
+/// A word with each `$(...)` and `` `...` `` replaced by `x`, and the substitutions' texts;
+/// `None` when one does not close.
+fn split_substitutions(word: &str) -> Option<(String, Vec<&str>)> {
+    let mut outer = String::with_capacity(word.len());
+    let mut inner = Vec::new();
+    let mut rest = word;
+    loop {
+        let dollar = rest.find("$(");
+        let tick = rest.find('`');
+        let (at, backtick) = match (dollar, tick) {
+            (Some(d), Some(t)) if t < d => (t, true),
+            (Some(d), _) => (d, false),
+            (None, Some(t)) => (t, true),
+            (None, None) => break,
+        };
+        outer.push_str(rest.get(..at)?);
+        outer.push('x');
+        if backtick {
+            let body = rest.get(at + 1..)?;
+            let end = body.find('`')?;
+            inner.push(body.get(..end)?);
+            rest = body.get(end + 1..)?;
+            continue;
+        }
+        let body = rest.get(at + 2..)?;
+        let mut depth = 1usize;
+        let end = body.char_indices().find_map(|(k, ch)| {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(k)
+        })?;
+        inner.push(body.get(..end)?);
+        rest = body.get(end + 1..)?;
+    }
+    outer.push_str(rest);
+    Some((outer, inner))
+}
+
+/// What reading one argument of `name` reads: the path itself, the value of `--opt=PATH`,
+/// `if=PATH`, `@PATH`, or a remote secret (`scp host:~/.ssh/id_rsa .`).
+fn read_word_class(t: &str, name: &str) -> ReadClass {
+    let t = t.strip_prefix('@').unwrap_or(t);
+    let t = t
+        .split_once('=')
+        .filter(|(k, _)| k.starts_with('-') || matches!(*k, "if" | "file" | "source" | "src"))
+        .map_or(t, |(_, v)| v);
+    let t = t.strip_prefix('@').unwrap_or(t);
+    let own = paths::read_class(t);
+    // `scp host:~/.ssh/id_rsa .` reads a remote secret.
+    if let Some((host, p)) = t.split_once(':')
+        && !host.contains('/')
+        && !p.is_empty()
+        && paths::read_class(p) == ReadClass::Secret
+        && name != "docker"
+    {
+        return ReadClass::Secret;
+    }
+    own
 }
 
 /// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.
