@@ -4168,6 +4168,17 @@ fn read_exempt(name: &str) -> bool {
     )
 }
 
+/// True when `name` reads the files its arguments name as far as the secret-reader rules are
+/// concerned (not a metadata or key-using program of [`read_exempt`]).
+pub(crate) fn reads_argument_files(c: &SimpleCommand, name: &str) -> bool {
+    !name.is_empty() && (!read_exempt(name) || !read_exempt_for(c, name))
+}
+
+/// True for a path (or glob) whose content is a secret.
+pub(crate) fn is_secret_path(p: &str) -> bool {
+    paths::read_class(p) == ReadClass::Secret
+}
+
 /// The exemption of [`read_exempt`] names, less `openssl` reading a file out through `enc`,
 /// `base64` or `s_client`.
 fn read_exempt_for(c: &SimpleCommand, name: &str) -> bool {

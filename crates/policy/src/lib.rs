@@ -40,7 +40,7 @@ pub use verdict::{CommandVerdict, Decision, Verdict};
 use std::path::Path;
 
 use toolcap_descriptor::{Capabilities, Risk};
-use toolcap_shell::{Analysis, Limits, Name, ShellError, SimpleCommand, Source};
+use toolcap_shell::{Analysis, Limits, Name, ShellError, SimpleCommand, Source, WrapperKind};
 
 use crate::judge::{Finding, Judged};
 
@@ -609,6 +609,34 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
         }
     }
     carried_exfiltration(a, parts);
+    // `ls ~/.ssh/id_* | xargs cat`, `ls ~/.aws/credentials | xargs -I{} cp {} /tmp/c`: xargs
+    // hands the secret paths `ls` lists to a program that reads the files its arguments name.
+    for (y, cy) in a.commands.iter().enumerate() {
+        let Source::Pipe(p) = cy.stdin else {
+            continue;
+        };
+        if !cy.reached_via(WrapperKind::Xargs)
+            || !cy.args().any(|t| t.contains("$(xargs input)"))
+            || !judge::reads_argument_files(cy, name(y))
+        {
+            continue;
+        }
+        let lists_secret = a.commands.get(p).is_some_and(|cp| {
+            matches!(cp.static_name(), Some("ls" | "realpath" | "readlink"))
+                && cp
+                    .args()
+                    .any(|t| !t.starts_with('-') && judge::is_secret_path(t))
+        });
+        if lists_secret {
+            deny(
+                parts,
+                y,
+                "read.sensitive",
+                "reads the secret files a listing names (through xargs)",
+                Capabilities::READS_SENSITIVE | Capabilities::FILE_READ,
+            );
+        }
+    }
     // `echo 0 | tee /proc/sys/kernel/yama/ptrace_scope`: the piped value turns a kernel
     // hardening setting off.
     for &(x, y) in &a.pipes {
