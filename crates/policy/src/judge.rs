@@ -4168,6 +4168,68 @@ fn read_exempt(name: &str) -> bool {
     )
 }
 
+/// A shell started from commands fed on standard input to a program that runs them: the
+/// `!/bin/sh` escape of `ed`, `ftp`, `gdb`, `mysql`, `psql` (`\\! sh`), `cpan`, `.shell sh` of
+/// `sqlite3`, or an interpreter's or REPL's `exec "/bin/sh"` (`irb`, `ghci`, `tclsh`). `text`
+/// is the here-document, here-string or the piped `echo`/`printf` output.
+pub(crate) fn stdin_shell_escape(name: &str, text: &str) -> bool {
+    // `printf '!/bin/sh\n'`: the escapes of a format are the lines it prints.
+    let text: std::borrow::Cow<'_, str> = if text.contains("\\n") {
+        text.replace("\\n", "\n").into()
+    } else {
+        text.into()
+    };
+    let text = text.as_ref();
+    let shell_word = |w: &str| {
+        let w = w.trim_matches(|ch| matches!(ch, '"' | '\'' | '(' | ')' | ';' | ','));
+        is_shell(w.rsplit('/').next().unwrap_or(w)) && !w.is_empty()
+    };
+    let shell_path = [
+        "/bin/sh",
+        "/bin/bash",
+        "/bin/dash",
+        "/bin/zsh",
+        "/bin/ksh",
+        "/bin/ash",
+    ]
+    .iter()
+    .any(|p| text.contains(p));
+    // A command line of the program's own shell escape whose command is a shell.
+    let escape = |prefixes: &[&str]| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            prefixes.iter().any(|p| {
+                l.strip_prefix(p).is_some_and(|rest| {
+                    let mut words = rest.split_whitespace();
+                    match words.next() {
+                        Some("exec") => words.next().is_some_and(shell_word),
+                        Some(w) => shell_word(w),
+                        None => false,
+                    }
+                })
+            })
+        })
+    };
+    match name {
+        "ed" | "red" | "ex" | "ftp" | "lftp" | "tftp" | "sftp" | "cpan" | "gdb" | "mail"
+        | "mailx" => escape(&["!"]),
+        "mysql" | "mariadb" | "psql" => escape(&["\\!", "system ", "\\system "]),
+        "sqlite3" => escape(&[".shell ", ".system "]),
+        _ if is_interpreter(name)
+            || matches!(
+                name,
+                "irb" | "ghci" | "tclsh" | "wish" | "jshell" | "R" | "Rscript"
+            ) =>
+        {
+            shell_path
+                || text
+                    .split(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | ','))
+                    .any(|w| matches!(w, "\"sh\"" | "'sh'" | "\"bash\"" | "'bash'"))
+        }
+        _ => false,
+    }
+}
+
 /// True when `name` reads the files its arguments name as far as the secret-reader rules are
 /// concerned (not a metadata or key-using program of [`read_exempt`]).
 pub(crate) fn reads_argument_files(c: &SimpleCommand, name: &str) -> bool {

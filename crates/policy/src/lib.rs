@@ -609,6 +609,32 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
         }
     }
     carried_exfiltration(a, parts);
+    // `echo '!/bin/sh' | ed`, `ftp <<< '!/bin/sh'`, `echo 'exec "/bin/sh"' | irb`: a shell
+    // escape fed to a program that runs the commands it reads.
+    for (y, cy) in a.commands.iter().enumerate() {
+        let echoed;
+        let text = match &cy.stdin {
+            Source::HereDoc(body) => body.as_str(),
+            Source::HereString(w) => w.text.as_str(),
+            Source::Pipe(x) => {
+                echoed = a.commands.get(*x).and_then(judge::echoed_value);
+                match &echoed {
+                    Some(t) => t.as_str(),
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        if judge::stdin_shell_escape(name(y), text) {
+            deny(
+                parts,
+                y,
+                "gtfo.shell-escape",
+                "a shell escape is fed on standard input to a program that runs the commands it reads",
+                Capabilities::EXECUTES_CODE,
+            );
+        }
+    }
     // `ls ~/.ssh/id_* | xargs cat`, `ls ~/.aws/credentials | xargs -I{} cp {} /tmp/c`: xargs
     // hands the secret paths `ls` lists to a program that reads the files its arguments name.
     for (y, cy) in a.commands.iter().enumerate() {

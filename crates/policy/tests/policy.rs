@@ -1543,6 +1543,35 @@ mod policy_gaps {
     }
 
     #[test]
+    fn shell_escapes_fed_on_standard_input() {
+        assert_all(
+            &[
+                "echo '!/bin/sh' | ed",
+                "printf '!/bin/bash\\n' | red",
+                "ftp <<< '!/bin/sh'",
+                "sudo ed <<< '!/bin/sh'",
+                "echo \"! exec '/bin/sh'\" | cpan",
+                "echo 'exec \"/bin/sh\"' | irb",
+                "echo 'System.Process.callCommand \"/bin/sh\"' | ghci",
+                "tclsh <<< 'exec /bin/sh <@stdin >@stdout 2>@stderr'",
+                "psql <<< '\\! sh'",
+                "sqlite3 db <<< '.shell /bin/sh'",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &[
+                "printf 'a\\n#!/bin/sh\\n.\\nw\\nq\\n' | ed script.sh",
+                "printf ',s/foo/bar/g\\nw\\nq\\n' | ed -s notes.txt",
+                "ftp <<< 'ls'",
+                "psql <<< 'select 1'",
+                "echo 'puts 1' | irb",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
