@@ -717,6 +717,38 @@ fn data_args(name: &str) -> bool {
     )
 }
 
+/// `apt-get -o APT::Update::Pre-Invoke::=/bin/sh update`: a configuration option that names a
+/// command apt runs (`...Invoke...`, `DPkg::Pre-Install-Pkgs`). A shell is a shell escape; any
+/// other command asks.
+fn apt_hook_rules(c: &SimpleCommand, shell_arg: &mut bool, j: &mut Judged) {
+    let args = Args::new(c);
+    for (i, a) in args.iter().enumerate() {
+        let opt = match *a {
+            "-o" | "--option" => args.get(i + 1).copied(),
+            _ => a
+                .strip_prefix("--option=")
+                .or_else(|| a.strip_prefix("-o").filter(|r| !r.is_empty())),
+        };
+        let Some((key, value)) = opt.and_then(|o| o.split_once('=')) else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        if !(key.contains("invoke") || key.contains("pre-install-pkgs")) {
+            continue;
+        }
+        let first = value.split_whitespace().next().unwrap_or("");
+        if is_shell(first.rsplit('/').next().unwrap_or(first)) {
+            *shell_arg = true;
+        } else if !value.trim().is_empty() {
+            j.ask(
+                "gtfo.exec-option",
+                Capabilities::EXECUTES_CODE,
+                "an apt option names a command for apt to run",
+            );
+        }
+    }
+}
+
 /// Patterns in any argument: a shell handed to an ordinary program, `/dev/tcp`, cloud
 /// metadata, credential-printing subcommands.
 fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
@@ -809,6 +841,9 @@ fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
             C_READ | Capabilities::NETWORK_ACCESS,
             "reads the cloud metadata service (instance credentials)",
         );
+    }
+    if matches!(name, "apt" | "apt-get") {
+        apt_hook_rules(c, &mut shell_arg, j);
     }
     if shell_arg {
         j.deny(

@@ -1572,6 +1572,31 @@ mod policy_gaps {
     }
 
     #[test]
+    fn apt_hook_options_naming_a_shell() {
+        assert_all(
+            &[
+                "apt-get update -o APT::Update::Pre-Invoke::=/bin/sh",
+                "sudo apt-get update -o APT::Update::Pre-Invoke::=/bin/sh",
+                "apt-get -oAPT::Update::Post-Invoke-Success::=/usr/bin/sh update",
+                "apt -o Dpkg::Pre-Invoke::='bash -c id' install x",
+            ],
+            Decision::Deny,
+        );
+        assert!(
+            rules("apt-get -o Dpkg::Post-Invoke::='touch /tmp/done' install x")
+                .contains(&"gtfo.exec-option".to_owned())
+        );
+        assert_not(
+            &[
+                "apt-get -o Acquire::Retries=3 update",
+                "apt-get install -y bash",
+                "apt-get -o Dpkg::Options::=--force-confold upgrade -y",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
