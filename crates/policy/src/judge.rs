@@ -1307,6 +1307,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "heroku",
     "hexdump",
     "history",
+    "http-server",
+    "httpd",
     "init",
     "insmod",
     "install",
@@ -1374,6 +1376,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "perl",
     "permissive",
     "pg",
+    "php",
     "pkill",
     "podman",
     "poweroff",
@@ -1399,6 +1402,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "rpmbuild",
     "rpmspec",
     "rsync",
+    "ruby",
     "run-parts",
     "rview",
     "rvim",
@@ -2258,7 +2262,8 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 }
             }
         }
-        _ if name.starts_with("python") => http_server_rules(c, j),
+        _ if name.starts_with("python") => http_server_rules(c, name, j),
+        "httpd" | "php" | "ruby" | "http-server" => http_server_rules(c, name, j),
         "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "emacs" | "nano" => {
             let cmds = c
                 .argv
@@ -3895,40 +3900,68 @@ fn kernel_knob_write(key_or_path: &str, value: Option<&str>, j: &mut Judged) {
 
 /// `python -m http.server --directory /`: the root, a home (not a directory inside it), the
 /// homes or system configuration served to the network.
-fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
-    let args = Args::new(c);
-    if !args
-        .windows(2)
-        .any(|w| w[0] == "-m" && matches!(w[1], "http.server" | "SimpleHTTPServer"))
-    {
-        return;
-    }
-    for (i, a) in args.iter().enumerate() {
-        let dir = match *a {
-            "-d" | "--directory" => args.get(i + 1).copied(),
-            _ => a.strip_prefix("--directory="),
-        };
-        let Some(dir) = dir else { continue };
-        let n = paths::normalize(dir);
-        let system = n == "/var"
-            || n == "/home"
-            || ["/etc", "/proc", "/sys", "/root", "/boot"]
+/// The directory a one-line file server serves: `python -m http.server --directory DIR`,
+/// busybox `httpd -h DIR`, `php -S ADDR -t DIR`, `ruby -run -e httpd DIR`, `http-server DIR`.
+fn served_directory<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
+    let value = |short: &str, long: &str| {
+        args.iter().enumerate().find_map(|(i, a)| {
+            if *a == short || (!long.is_empty() && *a == long) {
+                args.get(i + 1).copied()
+            } else if !long.is_empty() {
+                a.strip_prefix(long).and_then(|r| r.strip_prefix('='))
+            } else {
+                None
+            }
+        })
+    };
+    match name {
+        "httpd" => value("-h", ""),
+        "php" if args.contains(&"-S") => value("-t", "--docroot"),
+        "ruby" => {
+            let at = args
+                .windows(2)
+                .position(|w| w[0] == "-e" && w[1] == "httpd")
+                .map(|p| p + 2)
+                .or_else(|| args.iter().position(|a| *a == "-ehttpd").map(|p| p + 1))?;
+            args.get(at..)?
                 .iter()
-                .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
-        let exposed = system
-            || matches!(paths::target(&n, false), Target::Root | Target::Home)
-            || paths::read_class(&n) == ReadClass::Secret;
-        if exposed {
-            j.hit_alt(
-                "net.serve-filesystem",
-                Decision::Deny,
-                Risk::Critical,
-                C_UPLOAD | C_READ,
-                "serves the root, a home or system files to the network",
-                "serve a directory of the project (--directory ./public) on 127.0.0.1",
-            );
-            return;
+                .find(|a| !a.starts_with('-'))
+                .copied()
         }
+        "http-server" => args.iter().find(|a| !a.starts_with('-')).copied(),
+        _ if args
+            .windows(2)
+            .any(|w| w[0] == "-m" && matches!(w[1], "http.server" | "SimpleHTTPServer")) =>
+        {
+            value("-d", "--directory")
+        }
+        _ => None,
+    }
+}
+
+fn http_server_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    let Some(dir) = served_directory(&args, name) else {
+        return;
+    };
+    let n = paths::normalize(dir);
+    let system = n == "/var"
+        || n == "/home"
+        || ["/etc", "/proc", "/sys", "/root", "/boot"]
+            .iter()
+            .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+    let exposed = system
+        || matches!(paths::target(&n, false), Target::Root | Target::Home)
+        || paths::read_class(&n) == ReadClass::Secret;
+    if exposed {
+        j.hit_alt(
+            "net.serve-filesystem",
+            Decision::Deny,
+            Risk::Critical,
+            C_UPLOAD | C_READ,
+            "serves the root, a home or system files to the network",
+            "serve a directory of the project (--directory ./public) on 127.0.0.1",
+        );
     }
 }
 

@@ -1597,6 +1597,32 @@ mod policy_gaps {
     }
 
     #[test]
+    fn one_line_file_servers_of_the_filesystem() {
+        assert_all(
+            &[
+                "busybox httpd -f -p 8080 -h / -c /tmp/httpd.conf",
+                "php -S 0.0.0.0:8000 -t /",
+                "ruby -run -e httpd / -p 8080",
+                "ruby -run -ehttpd ~ -p8000",
+                "http-server /etc -p 8080",
+                "python3 -m http.server 8000 --directory /",
+            ],
+            Decision::Deny,
+        );
+        assert!(rules("php -S 0.0.0.0:8000 -t /").contains(&"net.serve-filesystem".to_owned()));
+        assert_not(
+            &[
+                "php -S localhost:8000 -t public",
+                "ruby -run -e httpd ./site -p 8080",
+                "http-server ./dist -p 8080",
+                "python3 -m http.server 8000 --directory ~/projects/site/public",
+                "busybox httpd -f -p 8080 -h ./public",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
