@@ -3770,6 +3770,15 @@ pub(crate) fn carried_data(c: &SimpleCommand) -> (u8, bool, bool) {
     (class.max(file_class), secret || file_secret, encoder)
 }
 
+/// A dump of every database of a server (`pg_dumpall`, `mysqldump --all-databases`).
+pub(crate) fn dumps_everything(c: &SimpleCommand) -> bool {
+    match c.static_name() {
+        Some("pg_dumpall") => true,
+        Some("mysqldump" | "mariadb-dump") => c.args().any(|a| a == "--all-databases" || a == "-A"),
+        _ => false,
+    }
+}
+
 /// [`carried_data`] of a file given as standard input (`xargs -I{} dig {}.x.io < FILE`).
 pub(crate) fn carried_file(f: &str) -> (u8, bool) {
     if upload_secret(f) {

