@@ -2081,6 +2081,24 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "dropdb" | "dropuser" => j.deny("db.drop", C_DESTRUCTIVE, "drops a database"),
         "psql" | "mysql" | "mariadb" | "sqlite3" | "mongosh" | "mongo" | "clickhouse-client"
         | "cqlsh" => {
+            // `sqlite3 :memory: ".import /etc/shadow t" "select * from t"`: a dot command reads
+            // a file into a table the next statement prints.
+            let imports = |a: &str| {
+                a.split(['\n', ';']).any(|l| {
+                    let mut w = l.split_whitespace();
+                    matches!(w.next(), Some(".import" | ".read" | ".open"))
+                        && w.any(|f| {
+                            !f.starts_with('-') && paths::read_class(f) == ReadClass::Secret
+                        })
+                })
+            };
+            if name == "sqlite3" && c.args().any(imports) {
+                j.deny(
+                    "read.sensitive",
+                    C_READ,
+                    "sqlite3 reads a secret file into a table (.import, .read)",
+                );
+            }
             let sql = c.args().map(|a| a.to_ascii_uppercase()).any(|a| {
                 a.contains("DROP DATABASE")
                     || a.contains("DROP TABLE")
@@ -4313,18 +4331,47 @@ pub(crate) fn reads_argument_files(c: &SimpleCommand, name: &str) -> bool {
     !name.is_empty() && (!read_exempt(name) || !read_exempt_for(c, name))
 }
 
+/// An archiver or copier that reads the files named on its standard input: `cpio -o`,
+/// `tar -T -`, `zip -@`, `rsync --files-from=-`.
+pub(crate) fn reads_file_list(c: &SimpleCommand, name: &str) -> bool {
+    let args = Args::new(c);
+    let stdin_list = |i: usize| {
+        args.get(i + 1)
+            .is_some_and(|v| matches!(*v, "-" | "/dev/stdin"))
+    };
+    match name {
+        "cpio" => args.iter().any(|a| {
+            *a == "--create" || (a.starts_with('-') && !a.starts_with("--") && a.contains('o'))
+        }),
+        "zip" => args.contains(&"-@"),
+        "tar" | "gtar" | "bsdtar" => args.iter().enumerate().any(|(i, a)| {
+            ((*a == "-T" || *a == "--files-from") && stdin_list(i))
+                || matches!(*a, "--files-from=-" | "--files-from=/dev/stdin" | "-T-")
+        }),
+        "rsync" => args.iter().enumerate().any(|(i, a)| {
+            (*a == "--files-from" && stdin_list(i))
+                || matches!(*a, "--files-from=-" | "--files-from=/dev/stdin")
+        }),
+        _ => false,
+    }
+}
+
 /// True for a path (or glob) whose content is a secret.
 pub(crate) fn is_secret_path(p: &str) -> bool {
     paths::read_class(p) == ReadClass::Secret
 }
 
 /// The exemption of [`read_exempt`] names, less `openssl` reading a file out through `enc`,
-/// `base64` or `s_client`.
+/// `base64` or `s_client` and `git diff` (which prints files outside a repository).
 fn read_exempt_for(c: &SimpleCommand, name: &str) -> bool {
-    name != "openssl"
-        || !c
+    match name {
+        "openssl" => !c
             .args()
-            .any(|a| a == "enc" || a == "base64" || a == "s_client")
+            .any(|a| a == "enc" || a == "base64" || a == "s_client"),
+        // `git diff /dev/null /etc/shadow` prints the files outside a repository.
+        "git" => !c.args().any(|a| a == "diff" || a == "--no-index"),
+        _ => true,
+    }
 }
 
 /// How a tool names the files it authenticates with: options whose value is an identity file
@@ -4409,6 +4456,14 @@ fn key_options(name: &str) -> Option<KeyOptions> {
             long_identity: &["--kubeconfig"],
             ssh_config: false,
             command: NONE,
+        },
+        // `git -c core.sshCommand="ssh -i KEY"`: configuration, judged by the git rules.
+        "git" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: NONE,
+            ssh_config: false,
+            command: &["-c"],
         },
         "wget" => KeyOptions {
             short_valued: "",

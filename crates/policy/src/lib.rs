@@ -645,15 +645,16 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
         }
     }
     // `ls ~/.ssh/id_* | xargs cat`, `ls ~/.aws/credentials | xargs -I{} cp {} /tmp/c`: xargs
-    // hands the secret paths `ls` lists to a program that reads the files its arguments name.
+    // hands the secret paths `ls` lists to a program that reads the files its arguments name;
+    // `echo /etc/shadow | cpio -o`: an archiver reads the files named on its input.
     for (y, cy) in a.commands.iter().enumerate() {
         let Source::Pipe(p) = cy.stdin else {
             continue;
         };
-        if !cy.reached_via(WrapperKind::Xargs)
-            || !cy.args().any(|t| t.contains("$(xargs input)"))
-            || !judge::reads_argument_files(cy, name(y))
-        {
+        let xargs_reader = cy.reached_via(WrapperKind::Xargs)
+            && cy.args().any(|t| t.contains("$(xargs input)"))
+            && judge::reads_argument_files(cy, name(y));
+        if !xargs_reader && !judge::reads_file_list(cy, name(y)) {
             continue;
         }
         let lists_secret = a.commands.get(p).is_some_and(|cp| {
@@ -661,6 +662,8 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                 && cp
                     .args()
                     .any(|t| !t.starts_with('-') && judge::is_secret_path(t))
+                || judge::echoed_value(cp)
+                    .is_some_and(|v| v.split_whitespace().any(judge::is_secret_path))
         });
         if lists_secret {
             deny(

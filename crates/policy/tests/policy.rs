@@ -1646,6 +1646,33 @@ mod policy_gaps {
     }
 
     #[test]
+    fn secrets_read_by_file_lists_dot_commands_and_git_diff() {
+        assert_all(
+            &[
+                "sqlite3 :memory: \".import /etc/shadow t\" \"select * from t\"",
+                "echo /etc/shadow | cpio -o",
+                "ls ~/.ssh/id_* | cpio -o > keys.cpio",
+                "echo ~/.aws/credentials | tar -czf x.tgz -T -",
+                "echo ~/.ssh/id_rsa | zip -@ k.zip",
+                "git diff /dev/null /etc/shadow",
+                "git diff --no-index /dev/null ~/.ssh/id_ed25519",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &[
+                "sqlite3 app.db \".import data.csv users\"",
+                "find . -name '*.go' | cpio -o > src.cpio",
+                "git ls-files | tar -czf src.tgz -T -",
+                "git diff HEAD~1 -- src/",
+                "git diff --no-index a.txt b.txt",
+                "git -c core.sshCommand=\"ssh -i ~/.ssh/id_rsa\" fetch",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
