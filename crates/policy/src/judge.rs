@@ -1221,6 +1221,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "1h",
     "1m",
     "HISTFILE",
+    "R",
+    "Rscript",
     "aa-disable",
     "aa-teardown",
     "access_key",
@@ -1279,6 +1281,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "emacs",
     "erase",
     "ex",
+    "exiftool",
     "export",
     "fdisk",
     "fgrep",
@@ -2282,6 +2285,31 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         _ if name.starts_with("python") => http_server_rules(c, name, j),
         "httpd" | "php" | "ruby" | "http-server" => http_server_rules(c, name, j),
+        // `R -e 'system("sh")'`, `exiftool -if 'system("sh")' x.jpg`: R code and the Perl
+        // expressions of exiftool are inline code like an interpreter's one-liner.
+        "R" | "Rscript" | "exiftool" => {
+            let args = Args::new(c);
+            for (i, a) in args.iter().enumerate() {
+                let code = match (name, *a) {
+                    ("exiftool", "-if" | "-p" | "-api") | ("R" | "Rscript", "-e") => {
+                        args.get(i + 1).copied()
+                    }
+                    _ => None,
+                };
+                if let Some(code) = code {
+                    code_rules(code, j);
+                    if code_spawns_shell(code)
+                        && !j.findings.iter().any(|f| f.rule == "gtfo.shell-escape")
+                    {
+                        j.deny(
+                            "gtfo.shell-escape",
+                            C_SHELL,
+                            "inline code starts a shell (system(\"sh\"))",
+                        );
+                    }
+                }
+            }
+        }
         "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "emacs" | "nano" => {
             let cmds = c
                 .argv
@@ -4647,6 +4675,25 @@ fn read_word_class(t: &str, name: &str) -> ReadClass {
         return ReadClass::Secret;
     }
     own
+}
+
+/// True when code calls `system`, `exec`, `spawn`, `popen` or `execute` with a string literal
+/// whose command is a shell (`system("sh -i")`).
+fn code_spawns_shell(code: &str) -> bool {
+    ["system(", "exec(", "spawn(", "popen(", "execute("]
+        .iter()
+        .any(|call| {
+            code.match_indices(call).any(|(at, _)| {
+                let rest = code.get(at + call.len()..).unwrap_or("").trim_start();
+                let Some(q) = rest.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
+                    return false;
+                };
+                let body = rest.get(1..).unwrap_or("");
+                let lit = body.split(q).next().unwrap_or("");
+                let first = lit.split_whitespace().next().unwrap_or("");
+                is_shell(first.rsplit('/').next().unwrap_or(first))
+            })
+        })
 }
 
 /// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.

@@ -1673,6 +1673,28 @@ mod policy_gaps {
     }
 
     #[test]
+    fn r_and_exiftool_code_that_starts_a_shell() {
+        assert_all(
+            &[
+                "R --no-save -e 'system(\"sh -i\")'",
+                "Rscript -e 'system(\"/bin/sh\")'",
+                "exiftool -if 'system(\"sh\")' x.jpg",
+                "exiftool -if 'exec(\"/bin/bash\")' a.png",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &[
+                "Rscript -e 'print(1+1)'",
+                "R -e 'install.packages(\"dplyr\")'",
+                "exiftool -if '$ImageWidth > 1000' -p '$FileName' *.jpg",
+                "exiftool -all= photo.jpg",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
