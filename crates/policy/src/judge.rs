@@ -2950,6 +2950,15 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
                     "deletes the ignored files (build output, caches, ignored local files)",
                     "git clean -nX (dry run)",
                 );
+            } else if force && wide && clean_scoped(rest) {
+                j.hit_alt(
+                    "git.clean-path",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes the untracked files below the named project paths",
+                    "git clean -n -d PATH (dry run)",
+                );
             } else if force && wide {
                 j.hit_alt(
                     "git.clean-force",
@@ -3089,6 +3098,36 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 /// Branches whose loss hurts everyone: the main line, release and production branches.
+/// `git clean -fd build/ tmp/`: every pathspec names a path below the project's top (not `.`,
+/// `*`, `:/`, a parent, an absolute or a run-time path).
+fn clean_scoped(rest: &[&str]) -> bool {
+    let mut ops = Vec::new();
+    let mut it = rest.iter();
+    let mut after_dd = false;
+    while let Some(a) = it.next() {
+        if !after_dd && *a == "--" {
+            after_dd = true;
+        } else if !after_dd && matches!(*a, "-e" | "--exclude") {
+            it.next();
+        } else if after_dd || !a.starts_with('-') {
+            ops.push(*a);
+        }
+    }
+    !ops.is_empty()
+        && ops.iter().all(|o| {
+            let o = o.trim_end_matches('/');
+            !o.is_empty()
+                && !matches!(o, "." | "*" | ".*" | "./*" | ".git")
+                && !o.starts_with(':')
+                && !o.starts_with('/')
+                && !o.starts_with('~')
+                && !o.starts_with('$')
+                && !o.starts_with("..")
+                && !o.contains("/..")
+                && !o.starts_with('*')
+        })
+}
+
 fn protected_branch(b: &str) -> bool {
     let b = b.strip_prefix("origin/").unwrap_or(b);
     matches!(

@@ -1707,9 +1707,19 @@ mod policy_gaps {
                 "git clean -fx",
                 "git clean -fd",
                 "git clean -f -X -x",
+                "git clean -fdx .",
+                "git clean -fdx :/",
+                "git clean -fd ../other",
+                "git clean -fd ./*",
             ],
             Decision::Deny,
         );
+        // Scoped to paths below the project's top: a prompt.
+        assert_all(
+            &["git clean -fd build/", "git clean -fdx -- target/ tmp/"],
+            Decision::Ask,
+        );
+        assert!(rules("git clean -fd build/").contains(&"git.clean-path".to_owned()));
     }
 
     #[test]
