@@ -2231,6 +2231,18 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 );
             }
         }
+        // `ssh -F /etc/shadow x`: ssh prints the lines of a configuration file it cannot parse.
+        "ssh"
+            if c.argv.windows(2).any(|w| {
+                w[0].text == "-F" && paths::read_class(&w[1].text) == ReadClass::Secret
+            }) =>
+        {
+            j.deny(
+                "read.sensitive",
+                C_READ,
+                "ssh -F reads a secret as its configuration and prints its lines in the errors",
+            );
+        }
         "ssh" if c.argv.windows(2).any(|w| w[0].text == "-R") => {
             j.ask(
                 "net.remote-forward",

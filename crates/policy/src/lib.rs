@@ -618,6 +618,7 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
         }
     }
     carried_exfiltration(a, parts);
+    relative_secret_reads(a, parts);
     // `echo '!/bin/sh' | ed`, `ftp <<< '!/bin/sh'`, `echo 'exec "/bin/sh"' | irb`: a shell
     // escape fed to a program that runs the commands it reads.
     for (y, cy) in a.commands.iter().enumerate() {
@@ -853,6 +854,77 @@ fn carried_exfiltration(a: &Analysis, parts: &mut [Judged]) {
                 } else {
                     "system or home data is carried in a variable into a host name (it reaches that domain's name server)"
                 },
+                alternative: None,
+            });
+        }
+    }
+}
+
+/// `cd /etc && cat shadow`, `cd ~ && base64 .ssh/id_rsa`, `ln -s /etc/shadow x && cat x`: a
+/// reader names a secret by a relative path after a `cd` (or `pushd`) earlier on the line, or
+/// by a symbolic link to it the line made.
+fn relative_secret_reads(a: &Analysis, parts: &mut [Judged]) {
+    if !a
+        .commands
+        .iter()
+        .any(|c| matches!(c.static_name(), Some("cd" | "pushd" | "ln")))
+    {
+        return;
+    }
+    let mut cwd: Option<&str> = None;
+    let mut links: Vec<&str> = Vec::new();
+    for (i, c) in a.commands.iter().enumerate() {
+        let name = c.static_name().unwrap_or("");
+        let ops: Vec<&toolcap_shell::Word> = c
+            .argv
+            .iter()
+            .skip(1)
+            .filter(|w| !w.text.starts_with('-'))
+            .collect();
+        match name {
+            "cd" | "pushd" => {
+                cwd = ops.first().filter(|w| !w.dynamic).map(|w| w.text.as_str());
+                continue;
+            }
+            "ln" if c.args().any(|x| {
+                x == "--symbolic" || (x.starts_with('-') && !x.starts_with("--") && x.contains('s'))
+            }) =>
+            {
+                if let Some(target) = ops.first()
+                    && judge::is_secret_path(&target.text)
+                {
+                    let link = ops.get(1).map_or_else(
+                        || target.text.rsplit('/').next().unwrap_or(""),
+                        |w| w.text.as_str(),
+                    );
+                    links.push(link);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !judge::reads_argument_files(c, name) {
+            continue;
+        }
+        let secret = ops.iter().filter(|w| !w.dynamic).any(|w| {
+            let t = w.text.as_str();
+            links.contains(&t)
+                || cwd.is_some_and(|d| {
+                    !t.starts_with('/')
+                        && !t.starts_with('~')
+                        && judge::is_secret_path(&format!("{}/{t}", d.trim_end_matches('/')))
+                })
+        });
+        if let Some(j) = parts
+            .get_mut(i)
+            .filter(|j| secret && !j.findings.iter().any(|f| f.rule == "read.sensitive"))
+        {
+            j.findings.push(Finding {
+                rule: "read.sensitive",
+                decision: Decision::Deny,
+                risk: Risk::Critical,
+                caps: Capabilities::READS_SENSITIVE | Capabilities::FILE_READ,
+                reason: "reads a secret by a relative path or a link the line made to it",
                 alternative: None,
             });
         }

@@ -1695,6 +1695,35 @@ mod policy_gaps {
     }
 
     #[test]
+    fn secrets_named_relative_to_a_cd_or_through_a_link() {
+        assert_all(
+            &[
+                "cd /etc && cat shadow",
+                "cd /etc; cat shadow",
+                "cd ~ && base64 .ssh/id_rsa",
+                "cd ~/.aws && grep -h key credentials",
+                "ln -s /etc/shadow x && cat x",
+                "ln -sf ~/.ssh/id_ed25519 && cat id_ed25519",
+                "ssh -F /etc/shadow x",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &[
+                "cd ~/.ssh && cat config",
+                "cd ~/.ssh && cat id_rsa.pub",
+                "cd /etc && cat hosts",
+                "cd src && cat main.rs",
+                "cd /etc && ls shadow",
+                "ln -s ../shared/config.yml config.yml && cat config.yml",
+                "ssh -F ~/.ssh/config host",
+                "ssh -F ./ssh_config bastion",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
