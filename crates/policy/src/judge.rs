@@ -610,6 +610,20 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
         arg_rules(c, name, facts, &mut j);
         if let Some(code) = &c.code {
             code_rules(code, &mut j);
+            if matches!(name, "awk" | "gawk" | "mawk" | "nawk") {
+                awk_variable_writes(c, code, &mut j);
+            }
+        }
+        // `ssh host 'cat > x' < /etc/passwd`: a local file sent as the remote command's input.
+        if name == "ssh"
+            && let Source::File(f) = &c.stdin
+            && upload_secret(&f.text)
+        {
+            j.deny(
+                "net.upload-file",
+                C_UPLOAD | Capabilities::FILE_READ,
+                "sends a secret or the password database to another host",
+            );
         }
         if c.argv.iter().any(|w| w.dynamic) && is_lookup_client(name) {
             exfil_dns_rules(c, name, &mut j);
@@ -1220,6 +1234,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "0",
     "1h",
     "1m",
+    "7z",
+    "7za",
     "HISTFILE",
     "R",
     "Rscript",
@@ -1427,6 +1443,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "sgdisk",
     "shred",
     "shutdown",
+    "smbclient",
     "socat",
     "source",
     "sqlite3",
@@ -1459,6 +1476,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "uninstall",
     "unlink",
     "unset",
+    "unzip",
     "useradd",
     "userdel",
     "usermod",
@@ -1767,9 +1785,15 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
             if name == "install"
                 && c.argv.windows(2).any(|w| {
+                    let m = w[1].text.as_str();
                     w[0].text == "-m"
-                        && w[1].text.len() == 4
-                        && matches!(w[1].text.as_bytes()[0], b'2' | b'4' | b'6' | b'7')
+                        && ((m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
+                            // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
+                            || (!m.bytes().all(|b| b.is_ascii_digit())
+                                && m.split(',').any(|p| {
+                                    p.contains(['=', '+'])
+                                        && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
+                                })))
                 })
             {
                 j.deny("privilege.setuid", C_PRIV, "installs a set-uid program");
@@ -1829,6 +1853,31 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
         }
         "socat" => {
+            // `socat -u tcp-listen:1234 open:/etc/cron.d/x,creat`: a file address written (the
+            // second address of `-u`, or one that creates, appends or truncates), or read.
+            let one_way = c.args().any(|a| a == "-u");
+            let last = c.args().filter(|a| !a.starts_with('-')).last();
+            for a in c.args() {
+                let l = a.to_ascii_lowercase();
+                let Some(path) = ["open:", "create:", "creat:", "gopen:"]
+                    .iter()
+                    .find_map(|p| l.starts_with(p).then(|| a.get(p.len()..).unwrap_or("")))
+                    .map(|r| r.split(',').next().unwrap_or(""))
+                    .filter(|p| !p.is_empty())
+                else {
+                    continue;
+                };
+                let writes = l.starts_with("creat")
+                    || [",creat", ",append", ",trunc"]
+                        .iter()
+                        .any(|o| l.contains(o))
+                    || (one_way && last == Some(a));
+                if writes {
+                    write_target(path, j);
+                } else if paths::read_class(path) == ReadClass::Secret {
+                    j.deny("read.sensitive", C_READ, "socat reads a secret file");
+                }
+            }
             let execs = c.args().any(|a| {
                 let l = a.to_ascii_lowercase();
                 l.starts_with("exec:") || l.starts_with("system:") || l.contains("!!exec:")
@@ -2408,6 +2457,24 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .any(|a| a == "-TT" || a.starts_with("--unzip-command")) =>
         {
             j.deny("gtfo.exec-option", C_SHELL, "zip -TT runs a command");
+        }
+        "tar" | "gtar" | "bsdtar" | "unzip" | "7z" | "7za" => extract_rules(c, name, j),
+        "smbclient" => {
+            let args = Args::new(c);
+            let sent = args.iter().enumerate().filter_map(|(i, a)| match *a {
+                "-c" | "--command" => args.get(i + 1).copied(),
+                _ => a.strip_prefix("--command="),
+            });
+            if sent.flat_map(batch_puts).any(upload_secret) {
+                j.hit_alt(
+                    "net.upload-file",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_UPLOAD | Capabilities::FILE_READ,
+                    "copies a secret, the password database or a whole home or root tree to another host",
+                    "copy only the project files the other host needs",
+                );
+            }
         }
         "tcpdump" if c.args().any(|a| a == "-z") => {
             j.deny("gtfo.exec-option", C_SHELL, "tcpdump -z runs a command")
@@ -3140,6 +3207,55 @@ fn clean_scoped(rest: &[&str]) -> bool {
         })
 }
 
+/// `tar -xf x.tar -C /`, `unzip -o x.zip -d /etc`, `7z x a.7z -o~`: an archive unpacked over the
+/// root, a home, a system tree or the access files; it may replace anything there.
+fn extract_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    let extracts = match name {
+        "unzip" => true,
+        "7z" | "7za" => args.first().is_some_and(|a| matches!(*a, "x" | "e")),
+        _ => args.iter().any(|a| {
+            *a == "--extract"
+                || *a == "--get"
+                || (!a.starts_with("--")
+                    && a.contains('x')
+                    && (a.starts_with('-') || args.first() == Some(a)))
+        }),
+    };
+    if !extracts {
+        return;
+    }
+    let dir = args.iter().enumerate().find_map(|(i, a)| match (name, *a) {
+        ("unzip", "-d") | ("tar" | "gtar" | "bsdtar", "-C" | "--directory") => {
+            args.get(i + 1).copied()
+        }
+        ("7z" | "7za", _) => a.strip_prefix("-o"),
+        ("tar" | "gtar" | "bsdtar", _) => a.strip_prefix("--directory="),
+        _ => None,
+    });
+    let Some(dir) = dir else {
+        return;
+    };
+    let n = paths::normalize(dir);
+    let n = n.trim_end_matches('/');
+    let system = [
+        "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/root",
+    ]
+    .iter()
+    .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+    if n.is_empty()
+        || system
+        || matches!(paths::target(n, false), Target::Root | Target::Home)
+        || paths::write_class(n) == WriteClass::Sensitive
+    {
+        j.deny(
+            "write.sensitive",
+            C_WRITE | Capabilities::PERSISTENCE,
+            "unpacks an archive over the root, a home or system files (it may replace start-up and access files)",
+        );
+    }
+}
+
 fn protected_branch(b: &str) -> bool {
     let b = b.strip_prefix("origin/").unwrap_or(b);
     matches!(
@@ -3386,6 +3502,15 @@ fn sed_rules(c: &SimpleCommand, j: &mut Judged) {
                     "a sed script runs a command (GNU sed e)",
                 );
                 return;
+            }
+            // `sed -n 'w /etc/cron.d/x'`, `s/a/b/w FILE`, `/re/w FILE`: sed writes a file.
+            let p = p.trim_start_matches(['/', '!']).trim_start();
+            let target = p
+                .strip_prefix("w ")
+                .or_else(|| p.find("/w ").map(|at| &p[at + 3..]))
+                .map(str::trim);
+            if let Some(t) = target.filter(|t| !t.is_empty()) {
+                write_target(t, j);
             }
         }
     }
@@ -4728,6 +4853,30 @@ fn read_word_class(t: &str, name: &str) -> ReadClass {
     own
 }
 
+/// `awk -v F=/etc/passwd 'BEGIN { print "x" >> F }'`: a file named by a `-v` variable that the
+/// program prints into.
+fn awk_variable_writes(c: &SimpleCommand, code: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    for (i, a) in args.iter().enumerate() {
+        let assign = match *a {
+            "-v" => args.get(i + 1).copied(),
+            _ => a.strip_prefix("-v").filter(|r| r.contains('=')),
+        };
+        let Some((var, path)) = assign.and_then(|v| v.split_once('=')) else {
+            continue;
+        };
+        let printed_into = code.match_indices('>').any(|(at, _)| {
+            let rest = code.get(at + 1..).unwrap_or("");
+            let rest = rest.strip_prefix('>').unwrap_or(rest).trim_start();
+            rest.strip_prefix(var)
+                .is_some_and(|r| !r.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_'))
+        });
+        if printed_into {
+            write_target(path, j);
+        }
+    }
+}
+
 /// True when code calls `system`, `exec`, `spawn`, `popen` or `execute` with a string literal
 /// whose command is a shell (`system("sh -i")`).
 fn code_spawns_shell(code: &str) -> bool {
@@ -4853,6 +5002,43 @@ fn code_rules(code: &str, j: &mut Judged) {
             "privilege.setuid",
             C_PRIV,
             "inline code switches to root (setuid)",
+        );
+    }
+    // `open("/etc/cron.d/x","w")`, `File.write("/root/.ssh/authorized_keys", k)`,
+    // `fs.appendFileSync("~/.bashrc", ...)`, `open(F, ">>/etc/passwd")`: code writes an access,
+    // start-up or persistence file.
+    let writes = [
+        "\"w\"",
+        "'w'",
+        "\"a\"",
+        "'a'",
+        "\"w+\"",
+        "'w+'",
+        "\"a+\"",
+        "'a+'",
+        "\"wb\"",
+        "'wb'",
+        "File.write",
+        "writeFile",
+        "appendFile",
+        "file_put_contents",
+        ">>",
+        "\">\"",
+        "'>'",
+    ]
+    .iter()
+    .any(|m| code.contains(m));
+    if writes
+        && code
+            .split(|ch: char| ch.is_whitespace() || "\"'(),;`[]{}<>|+".contains(ch))
+            .any(|tok| {
+                tok.starts_with(['/', '~']) && paths::write_class(tok) == WriteClass::Sensitive
+            })
+    {
+        j.deny(
+            "write.sensitive",
+            C_WRITE | Capabilities::PERSISTENCE,
+            "inline code writes a file that grants access or persists",
         );
     }
     let mut secret = false;
