@@ -3238,16 +3238,26 @@ fn extract_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     };
     let n = paths::normalize(dir);
     let n = n.trim_end_matches('/');
-    let system = [
-        "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/root",
-    ]
-    .iter()
-    .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
-    if n.is_empty()
-        || system
-        || matches!(paths::target(n, false), Target::Root | Target::Home)
-        || paths::write_class(n) == WriteClass::Sensitive
-    {
+    // `/usr/local` and `/opt` are where software is unpacked by hand (`tar -C /usr/local -xzf
+    // go.tar.gz`): not flagged here.
+    let system = matches!(n, "/usr" | "/bin" | "/sbin" | "/lib" | "/lib64")
+        || [
+            "/etc",
+            "/boot",
+            "/root",
+            "~/.ssh",
+            "~/.config/systemd",
+            "~/.config/autostart",
+        ]
+        .iter()
+        .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+    // A home itself (its rc files), not a directory inside it (`-C ~/.local`).
+    let home = matches!(n, "~" | "$HOME" | "${HOME}")
+        || ["/home/", "/Users/"].iter().any(|d| {
+            n.strip_prefix(d)
+                .is_some_and(|u| !u.is_empty() && !u.contains('/'))
+        });
+    if n.is_empty() || system || home || paths::target(n, false) == Target::Root {
         j.deny(
             "write.sensitive",
             C_WRITE | Capabilities::PERSISTENCE,
