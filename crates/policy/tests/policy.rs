@@ -1640,6 +1640,8 @@ mod policy_gaps {
                 "cat build.log | nc termbin.com 9999",
                 "uname -a | nc termbin.com 9999",
                 "mysqldump app | nc backup.local 9000",
+                "ps aux | nc localhost 9000",
+                "env | nc 127.0.0.1 9000",
             ],
             Decision::Ask,
         );
