@@ -731,6 +731,48 @@ fn data_args(name: &str) -> bool {
     )
 }
 
+/// `apt-get purge 'linux-image-*'`, `apt-get remove openssh-server`, `dnf erase sudo`: removing
+/// the kernel, remote access, privilege, init or the C library leaves the machine unbootable or
+/// unreachable.
+fn critical_removal(c: &SimpleCommand, j: &mut Judged) {
+    let removes = c.args().any(|a| {
+        matches!(
+            a,
+            "remove" | "purge" | "autoremove" | "erase" | "-R" | "-Rns" | "-Rs" | "-Rdd"
+        )
+    });
+    let critical = c.args().any(|a| {
+        let p = a.trim_matches(['\'', '"']);
+        p.starts_with("linux-image")
+            || p.starts_with("kernel")
+            || p.starts_with("grub")
+            || matches!(
+                p,
+                "openssh-server"
+                    | "ssh"
+                    | "sudo"
+                    | "systemd"
+                    | "systemd-sysv"
+                    | "libc6"
+                    | "glibc"
+                    | "bash"
+                    | "coreutils"
+                    | "dpkg"
+                    | "apt"
+                    | "rpm"
+                    | "linux"
+                    | "linux-generic"
+            )
+    });
+    if removes && critical {
+        j.deny(
+            "package.remove-critical",
+            C_DESTRUCTIVE | C_SYS,
+            "removes the kernel, the boot loader, remote access, sudo, init or the C library",
+        );
+    }
+}
+
 /// `apt-get -o APT::Update::Pre-Invoke::=/bin/sh update`: a configuration option that names a
 /// command apt runs (`...Invoke...`, `DPkg::Pre-Install-Pkgs`). A shell is a shell escape; any
 /// other command asks.
@@ -1248,6 +1290,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "api-key",
     "api_key",
     "apikey",
+    "apt",
+    "apt-get",
     "arptables",
     "at",
     "auditctl",
@@ -1286,6 +1330,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "deluser",
     "destroy",
     "disable",
+    "dnf",
     "docker",
     "doctl",
     "dropdb",
@@ -1389,6 +1434,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "oci",
     "od",
     "openssl",
+    "pacman",
     "parted",
     "passwd",
     "password",
@@ -1493,10 +1539,12 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "write.sudoers",
     "xterm",
     "xxd",
+    "yum",
     "zfs",
     "zip",
     "zpool",
     "ztcp",
+    "zypper",
 ];
 
 /// True when [`command_rules`] may have a rule for `name`.
@@ -2031,7 +2079,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 );
             }
         }
-        "chpasswd" | "passwd" if c.args().any(|a| a == "root") || name == "chpasswd" => {
+        "passwd" if c.args().any(|a| a == "root") => {
             j.ask("privilege.password", C_PRIV, "changes account passwords")
         }
         "kill" | "pkill" | "killall" | "killall5" => {
@@ -2039,7 +2087,21 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .args()
                 .filter(|a| !a.starts_with('-') || a.parse::<i64>().is_ok())
                 .collect();
-            if ops.iter().any(|a| *a == "-1" || *a == "1") || name == "killall5" {
+            // `pkill -9 -u root`, `killall -u root`: every process of root, no pattern.
+            let all_of_root = matches!(name, "pkill" | "killall")
+                && c.argv.windows(2).any(|w| {
+                    matches!(
+                        w[0].text.as_str(),
+                        "-u" | "-U" | "--user" | "--euid" | "--uid"
+                    ) && w[1].text == "root"
+                })
+                && c.argv
+                    .iter()
+                    .skip(1)
+                    .filter(|w| !w.text.starts_with('-'))
+                    .count()
+                    <= 1;
+            if ops.iter().any(|a| *a == "-1" || *a == "1") || name == "killall5" || all_of_root {
                 j.deny(
                     "process.kill-all",
                     Capabilities::PROCESS_CONTROL | C_SYS,
@@ -2131,6 +2193,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             j.deny("db.drop", C_DESTRUCTIVE, "erases a database")
         }
         "dropdb" | "dropuser" => j.deny("db.drop", C_DESTRUCTIVE, "drops a database"),
+        "apt" | "apt-get" | "dnf" | "yum" | "zypper" | "pacman" => critical_removal(c, j),
         "psql" | "mysql" | "mariadb" | "sqlite3" | "mongosh" | "mongo" | "clickhouse-client"
         | "cqlsh" => {
             // `sqlite3 :memory: ".import /etc/shadow t" "select * from t"`: a dot command reads

@@ -1769,6 +1769,39 @@ mod policy_gaps {
     }
 
     #[test]
+    fn bulk_passwords_root_processes_memory_and_critical_packages() {
+        assert_all(
+            &[
+                "echo 'root:NewPass1' | chpasswd",
+                "pkill -9 -u root",
+                "killall -u root",
+                "sudo dd if=/dev/mem bs=1M count=1",
+                "sudo cat /proc/kcore",
+                "sudo apt-get purge -y 'linux-image-*'",
+                "sudo apt-get remove --purge -y openssh-server",
+                "pacman -Rns sudo",
+            ],
+            Decision::Deny,
+        );
+        assert!(
+            rules("sudo apt-get remove -y openssh-server")
+                .contains(&"package.remove-critical".to_owned())
+        );
+        assert_not(
+            &[
+                "passwd root",
+                "pkill -u deploy node",
+                "pkill -f gunicorn",
+                "sudo apt-get remove -y nginx",
+                "sudo apt-get install -y openssh-server",
+                "sudo apt autoremove -y",
+                "sudo apt-get install -y linux-image-generic",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
