@@ -731,6 +731,58 @@ fn data_args(name: &str) -> bool {
     )
 }
 
+/// `ssh -R 2222:localhost:22 host`: this machine's ssh server opened on another host (deny), any
+/// other remote forward (ask); `ssh -g -L ...` or `-L 0.0.0.0:...`: a local forward every host of
+/// the network can use (deny).
+fn ssh_forward_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args = Args::new(c);
+    let args: &[&str] = &args;
+    let specs = |flag: &'static str| {
+        args.iter().enumerate().filter_map(move |(i, a)| {
+            if *a == flag {
+                args.get(i + 1).copied()
+            } else {
+                a.strip_prefix(flag).filter(|r| !r.is_empty())
+            }
+        })
+    };
+    let open_bind = |spec: &str| {
+        let fields: Vec<&str> = spec.split(':').collect();
+        fields.len() >= 4 && matches!(fields.first(), Some(&("0.0.0.0" | "*" | "" | "[::]")))
+    };
+    let mut remote = false;
+    let mut exposes_ssh = false;
+    for spec in specs("-R") {
+        remote = true;
+        let fields: Vec<&str> = spec.split(':').collect();
+        exposes_ssh |= fields.len() >= 3 && fields.last() == Some(&"22") || open_bind(spec);
+    }
+    if exposes_ssh {
+        j.deny(
+            "net.remote-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens this machine's ssh server (or a port on every interface) on another host",
+        );
+    } else if remote {
+        j.ask(
+            "net.remote-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens a port on the remote host back to this machine",
+        );
+    }
+    let gateway = args
+        .iter()
+        .any(|a| a.len() > 1 && a.starts_with('-') && !a.starts_with("--") && a[1..].contains('g'));
+    let local: Vec<&str> = specs("-L").collect();
+    if !local.is_empty() && (gateway || local.iter().any(|s| open_bind(s))) {
+        j.deny(
+            "net.port-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens a forwarded port that every host of the network can reach",
+        );
+    }
+}
+
 /// `apt-get purge 'linux-image-*'`, `apt-get remove openssh-server`, `dnf erase sudo`: removing
 /// the kernel, remote access, privilege, init or the C library leaves the machine unbootable or
 /// unreachable.
@@ -2355,13 +2407,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 "ssh -F reads a secret as its configuration and prints its lines in the errors",
             );
         }
-        "ssh" if c.argv.windows(2).any(|w| w[0].text == "-R") => {
-            j.ask(
-                "net.remote-forward",
-                Capabilities::NETWORK_ACCESS,
-                "opens a port on the remote host back to this machine",
-            );
-        }
+        "ssh" => ssh_forward_rules(c, j),
         "rpm" | "rpmbuild" | "rpmspec" => {
             let mut it = c.args();
             while let Some(a) = it.next() {

