@@ -2331,6 +2331,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         "aws" | "gcloud" | "az" | "gsutil" | "gh" | "pulumi" | "doctl" | "flyctl" | "heroku"
         | "vercel" | "firebase" | "npm" | "oci" | "linode-cli" | "hcloud" | "s3cmd" | "rclone" => {
+            cloud_upload_rules(c, name, j);
             let verb = c.args().any(|a| {
                 a.starts_with("delete")
                     || a.starts_with("terminate")
@@ -3493,6 +3494,21 @@ fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
 
 fn kubectl_rules(c: &SimpleCommand, j: &mut Judged) {
     let args = Args::new(c);
+    // `kubectl create clusterrolebinding x --clusterrole=cluster-admin --serviceaccount=...`
+    if args
+        .iter()
+        .any(|a| matches!(*a, "clusterrolebinding" | "rolebinding"))
+        && (args.contains(&"--clusterrole=cluster-admin")
+            || args
+                .windows(2)
+                .any(|w| w[0] == "--clusterrole" && w[1] == "cluster-admin"))
+    {
+        j.deny(
+            "privilege.cluster-admin",
+            C_PRIV,
+            "binds the cluster-admin role (full control of the cluster)",
+        );
+    }
     if args.contains(&"delete") {
         let all = args
             .iter()
@@ -4347,6 +4363,53 @@ fn sqlite_database(c: &SimpleCommand) -> Option<&toolcap_shell::Word> {
         return Some(w);
     }
     None
+}
+
+/// `aws s3 sync ~ s3://bucket/home`, `gsutil -m cp -r / gs://b`, `rclone copy ~/.ssh remote:`:
+/// a whole home, the root, `/etc` or a secret copied to cloud storage.
+fn cloud_upload_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    let copies = match name {
+        "aws" => args.contains(&"s3") && args.iter().any(|a| matches!(*a, "cp" | "sync" | "mv")),
+        "gsutil" | "s3cmd" => args
+            .iter()
+            .any(|a| matches!(*a, "cp" | "rsync" | "mv" | "put" | "sync")),
+        "rclone" => args
+            .iter()
+            .any(|a| matches!(*a, "copy" | "sync" | "move" | "copyto")),
+        "az" => args.contains(&"upload-batch") || args.contains(&"upload"),
+        _ => false,
+    };
+    if !copies {
+        return;
+    }
+    let remote = |a: &str| a.contains("://") || (name == "rclone" && a.contains(':'));
+    let ops: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let local_secret = |a: &str| {
+        !remote(a) && (a.starts_with(['/', '~', '$']) || a.contains('/')) && upload_secret(a)
+    };
+    let sends = ops
+        .iter()
+        .rposition(|a| remote(a))
+        .is_some_and(|at| ops.iter().take(at).any(|a| local_secret(a)));
+    let az_source = name == "az"
+        && args
+            .windows(2)
+            .any(|w| matches!(w[0], "--source" | "-s" | "--file" | "-f") && upload_secret(w[1]));
+    if sends || az_source {
+        j.hit_alt(
+            "net.upload-file",
+            Decision::Deny,
+            Risk::Critical,
+            C_UPLOAD | Capabilities::FILE_READ,
+            "copies a whole home, the root, /etc or a secret to cloud storage",
+            "copy only the project files the bucket needs",
+        );
+    }
 }
 
 /// `[user@]host:path`, `host::module` or an `rsync://`/`scp://`/`sftp://` address.
