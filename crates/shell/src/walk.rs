@@ -377,7 +377,10 @@ impl<'l> Walker<'l> {
             ast::CompoundCommand::Subshell(s) => self.list(&s.list, ctx),
             ast::CompoundCommand::ForClause(f) => {
                 for w in f.values.iter().flatten() {
-                    self.word(&w.value, ctx)?;
+                    let (_, subs) = self.word(&w.value, ctx)?;
+                    for a in subs {
+                        self.out.loop_values.push((a, f.variable_name.clone()));
+                    }
                 }
                 self.list(&f.body.list, ctx)
             }

