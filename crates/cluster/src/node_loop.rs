@@ -56,6 +56,9 @@ const KEEP_FINDINGS: usize = 64;
 pub const WRITER_STATE: &str = "clock-writer";
 /// The [`StateStore`] name of a node's clock receiver state (entries of acknowledged frames).
 pub const RECEIVER_STATE: &str = "clock-receiver";
+/// The [`StateStore`] name of the children a node holds proofs against (left out of merges).
+pub const PROVEN_STATE: &str = "proven-false";
+const PROVEN_TAG: &[u8] = b"toolcap/cluster/proven-false/v1";
 
 /// Where a node keeps the small protocol state that must survive a restart: its clock writer
 /// (so it never reuses a counter or breaks its chain) and its receiver (so a replay of a frame
@@ -611,6 +614,28 @@ impl NodeLoop {
             self.clock_committed = SubsequenceReceiver::resume(n, keys, &bytes)
                 .map_err(|e| ClusterError::State(format!("{RECEIVER_STATE}: {e}")))?;
             self.clock_live = self.clock_committed.clone();
+        }
+        if let Some(bytes) = store.load(PROVEN_STATE)? {
+            let mut dec = Decoder::new(&bytes, PROVEN_TAG, &[1])
+                .map_err(|e| ClusterError::State(format!("{PROVEN_STATE}: {e}")))?;
+            let n = dec.seq()?;
+            for _ in 0..n {
+                let node = NodeId(dec.u64()?);
+                if self.children.values().any(|c| *c == node) {
+                    self.proven.insert(node);
+                }
+            }
+            dec.finish()?;
+            let names: Vec<String> = self
+                .children
+                .iter()
+                .filter(|(_, id)| self.proven.contains(id))
+                .map(|(n, _)| n.clone())
+                .collect();
+            if let Ok(mut s) = self.status.lock() {
+                s.proven_false.extend(names.iter().cloned());
+                s.flagged.extend(names);
+            }
         }
         if let Ok(mut s) = self.status.lock() {
             s.clock = self.clock.vector().to_vec();
@@ -1446,6 +1471,18 @@ impl NodeLoop {
             return;
         };
         self.proven.insert(subject);
+        if let Some(store) = &self.state {
+            let mut enc = Encoder::new(PROVEN_TAG, 1);
+            enc.seq(self.proven.len());
+            for n in &self.proven {
+                enc.u64(n.0);
+            }
+            if store.save(PROVEN_STATE, &enc.finish()).is_err()
+                && let Ok(mut s) = self.status.lock()
+            {
+                s.state_errors += 1;
+            }
+        }
         let members = &self.cfg.membership.members;
         let name = |n: NodeId| {
             usize::try_from(n.0)

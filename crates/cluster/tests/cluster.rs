@@ -708,6 +708,21 @@ mod protocol {
             "without the proven liar the baseline is honest: {b:?}"
         );
         assert_eq!(g.flagged.iter().collect::<Vec<_>>(), vec!["r2"], "{g:?}");
+        // The quarantine is kept in g's state: restarted, g leaves r2 out from the start.
+        let mut nodes = nodes;
+        let (_, task) = nodes.remove(idx("g"));
+        task.abort();
+        let _ = task.await;
+        let again = start(
+            &server.url,
+            &m,
+            &specs[idx("g")],
+            Arc::clone(&sinks[idx("g")]),
+            &state,
+            "r2",
+        );
+        assert!(again.0.lock().unwrap().proven_false.contains("r2"));
+        nodes.insert(idx("g"), again);
         for (_, t) in nodes {
             t.abort();
         }
