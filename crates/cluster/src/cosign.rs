@@ -356,6 +356,19 @@ mod tests {
     }
 
     #[test]
+    fn a_request_of_a_committee_of_200_two_dimensional_summaries_fits_in_one_frame() {
+        let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
+        let one = request(&fleet, 0.0);
+        let inputs: Vec<Signed<Summary>> = (0..200).map(|i| one.inputs[i % 4].clone()).collect();
+        let big = CoSignRequest {
+            proposal: one.proposal,
+            inputs,
+        };
+        let len = big.encode().len();
+        assert!(len <= crate::MAX_PAYLOAD, "{len} bytes");
+    }
+
+    #[test]
     fn a_false_or_malformed_proposal_is_refused() {
         let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
         let (m, f) = tree();
