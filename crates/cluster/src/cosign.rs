@@ -11,8 +11,8 @@
 
 use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature};
 use toolcap_fleet::{
-    Certificate, Endorsement, Evidence, EvidenceKind, FleetConfig, NodeId, Signed, Summary,
-    Threshold, aggregate,
+    Certificate, Endorsement, Evidence, EvidenceKind, FleetConfig, NodeId, Signed, Summary, Vote,
+    aggregate, vote,
 };
 
 use crate::{ClusterError, Membership};
@@ -95,6 +95,9 @@ pub enum Refusal {
     Input,
     /// The merge of the inputs fails.
     Merge,
+    /// More inputs were rejected or quarantined than the quorum tolerates: the robust bound
+    /// no longer holds, so no output is vouched for (decision 0060).
+    TooManyFaulty,
     /// The recomputation differs from the proposal: the aggregator's summary is false.
     Differs,
 }
@@ -106,6 +109,7 @@ impl Refusal {
             Refusal::Proposal => "proposal",
             Refusal::Input => "input",
             Refusal::Merge => "merge",
+            Refusal::TooManyFaulty => "too-many-faulty",
             Refusal::Differs => "differs",
         }
     }
@@ -145,13 +149,22 @@ pub fn check_proposal(
         last = Some(s.signer);
     }
     let inputs: Vec<&Summary> = req.inputs.iter().map(|s| &s.record).collect();
-    let agg =
-        aggregate(fleet, p.record.epoch, level, me, &inputs, &[]).map_err(|_| Refusal::Merge)?;
-    let hash = agg.summary.hash();
-    if hash != p.record.hash() {
+    let agg = aggregate(
+        fleet,
+        p.record.epoch,
+        level,
+        me,
+        &inputs,
+        &p.record.quarantined,
+    )
+    .map_err(|_| Refusal::Merge)?;
+    if agg.summary.hash() != p.record.hash() {
         return Err(Refusal::Differs);
     }
-    Ok(hash)
+    match vote(fleet, committee.len(), Ok(&agg)) {
+        Vote::Endorse(hash) => Ok(hash),
+        Vote::Refuse(_) => Err(Refusal::TooManyFaulty),
+    }
 }
 
 /// The endorsement `member` signs for an aggregator's checked proposal.
@@ -166,8 +179,10 @@ pub fn endorsement(proposal: &Summary, output: Hash, member: NodeId) -> Endorsem
 }
 
 /// Checks the certificate a child sent with its summary: it names this summary (epoch, level,
-/// node, hash) and carries a quorum of the child's committee, every signature valid.
+/// node, hash) and carries a quorum (the fleet's threshold) of the child's committee, every
+/// signature valid.
 pub fn check_certificate(
+    fleet: &FleetConfig,
     cert: &Certificate,
     summary: &Summary,
     m: &Membership,
@@ -182,7 +197,7 @@ pub fn check_certificate(
         return Err(bad("names another summary"));
     }
     let node = usize::try_from(summary.node.0).map_err(|_| bad("unknown node"))?;
-    cert.verify(&committee(m, node), Threshold::default(), members)
+    cert.verify(&committee(m, node), fleet.threshold, members)
         .map_err(|e| bad(&e.to_string()))
 }
 
@@ -342,17 +357,17 @@ mod tests {
             NodeId(0),
             &votes,
             &committee(&m, 0),
-            Threshold::default(),
+            fleet.threshold,
             &f,
         )
         .unwrap();
-        check_certificate(&cert, &req.proposal.record, &m, &f).unwrap();
+        check_certificate(&fleet, &cert, &req.proposal.record, &m, &f).unwrap();
         // Two of four is below the quorum.
         let short = Certificate {
             signatures: cert.signatures[..2].to_vec(),
             ..cert.clone()
         };
-        assert!(check_certificate(&short, &req.proposal.record, &m, &f).is_err());
+        assert!(check_certificate(&fleet, &short, &req.proposal.record, &m, &f).is_err());
     }
 
     #[test]
@@ -366,6 +381,27 @@ mod tests {
         };
         let len = big.encode().len();
         assert!(len <= crate::MAX_PAYLOAD, "{len} bytes");
+    }
+
+    #[test]
+    fn no_endorsement_when_more_inputs_are_left_out_than_the_quorum_tolerates() {
+        let fleet = FleetConfig::new(2, -10.0, 10.0).unwrap();
+        let (m, f) = tree();
+        let mut req = request(&fleet, 0.0);
+        let records: Vec<&Summary> = req.inputs.iter().map(|s| &s.record).collect();
+        // An aggregator that quarantines one child of four is within the bound, two is not.
+        for (left_out, expected) in [(1usize, true), (2, false)] {
+            let q: Vec<NodeId> = (1..=left_out as u64).map(NodeId).collect();
+            let out = aggregate(&fleet, 9, 1, NodeId(0), &records, &q)
+                .unwrap()
+                .summary;
+            req.proposal = Signed::sign(out, NodeId(0), &key(0));
+            let got = check_proposal(&fleet, &m, &f, 0, 1, &req);
+            assert_eq!(got.is_ok(), expected, "{left_out}: {got:?}");
+            if !expected {
+                assert_eq!(got, Err(Refusal::TooManyFaulty));
+            }
+        }
     }
 
     #[test]

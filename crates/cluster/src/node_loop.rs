@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use toolcap_crypto::{Canonical, Decoder, Encoder, Hash, Signature, SigningKey, sha3_256};
 use toolcap_fleet::{
     Certificate, Endorsement, Evidence, EvidenceKind, FleetConfig, Moments, NodeId, Signed,
-    Summary, Threshold, aggregate, local_summary,
+    Summary, aggregate, local_summary,
 };
 use toolcap_trust::{ClockEntry, ClockWriter, SubsequenceReceiver};
 
@@ -818,6 +818,7 @@ impl NodeLoop {
             None => false,
             Some(c) => {
                 if check_certificate(
+                    &self.cfg.fleet,
                     c,
                     &frame.summary.record,
                     &self.cfg.membership,
@@ -1538,7 +1539,7 @@ impl NodeLoop {
         // proposal (they do not survive one) and counts for nothing.
         let _ = d.ack().await;
         let epoch = vote.record.epoch;
-        let threshold = Threshold::default();
+        let threshold = self.cfg.fleet.threshold;
         let Some(p) = self.proposals.get_mut(&epoch) else {
             // Late: the epoch already went up without a certificate.
             return;
