@@ -263,6 +263,9 @@ pub(crate) fn is_interpreter(name: &str) -> bool {
                 | "bun"
                 | "deno"
                 | "pwsh"
+                | "powershell"
+                | "iex"
+                | "Invoke-Expression"
                 | "osascript"
                 | "jjs"
                 | "jrunscript"
@@ -353,6 +356,10 @@ pub(crate) fn is_downloader(name: &str) -> bool {
             | "lwp-request"
             | "GET"
             | "axel"
+            | "iwr"
+            | "irm"
+            | "Invoke-WebRequest"
+            | "Invoke-RestMethod"
             | "links"
             | "lynx"
             | "elinks"
@@ -525,7 +532,10 @@ fn apply_entry(cmd: &'static Command, c: &SimpleCommand, j: &mut Judged) {
                             | "--user"
                             | "-s"
                             | "--server"
-                    );
+                    )
+                    // `apt-get -o Acquire::Retries=3 install x`, `apt-get -t bookworm install x`.
+                    || (matches!(a, "-o" | "-t")
+                        && matches!(cmd.name, "apt" | "apt-get" | "apt-cache" | "aptitude"));
                 continue;
             }
             if n < 2 {
@@ -1481,6 +1491,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "ngrok",
     "nmap",
     "npm",
+    "npx",
     "nvim",
     "oc",
     "oci",
@@ -1497,12 +1508,14 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "pkill",
     "podman",
     "poweroff",
+    "powershell",
     "print",
     "private key",
     "private_key",
     "psql",
     "pulumi",
     "pwncat",
+    "pwsh",
     "python",
     "rc-service",
     "rclone",
@@ -1715,6 +1728,22 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "docker" | "podman" | "nerdctl" => docker_rules(c, j),
         "kubectl" | "oc" => kubectl_rules(c, j),
         "terraform" | "tofu" | "terragrunt" => {
+            // `terraform state rm ADDR`: the resource is forgotten, the next apply recreates it
+            // beside the orphaned original (or a later destroy misses it).
+            if c.args()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w == ["state", "rm"])
+            {
+                j.hit_alt(
+                    "terraform.state-rm",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_DESTRUCTIVE,
+                    "removes resources from the Terraform state (they are orphaned)",
+                    "terraform state list, then terraform plan to see the effect",
+                );
+            }
             let destroy = c.args().any(|a| a == "destroy")
                 || (c.args().any(|a| a == "apply") && c.args().any(|a| a == "-destroy"));
             let targeted = c
@@ -1752,6 +1781,23 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 }
             }
         }
+        "npx" => {
+            // `npx --yes https://host/pkg.tgz`: a package fetched from an arbitrary address
+            // and run at once.
+            if let Some(spec) = c.args().find(|a| !a.starts_with('-'))
+                && (spec.starts_with("http://") || spec.starts_with("https://"))
+            {
+                j.hit_alt(
+                    "download.exec",
+                    Decision::Deny,
+                    Risk::Critical,
+                    Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+                    "downloads a package from an arbitrary address and runs it",
+                    "download the package, read it, then install it",
+                );
+            }
+        }
+        "pwsh" | "powershell" => powershell_rules(c, j),
         "crontab" => {
             if has_short(c, 'r') {
                 j.deny(
@@ -4412,6 +4458,53 @@ fn cloud_upload_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     }
 }
 
+/// PowerShell given a base64-encoded command (`-enc`, `-EncodedCommand`) or a command that
+/// downloads code and runs it (`iex (iwr URL)`, `IEX (New-Object Net.WebClient).DownloadString`).
+fn powershell_rules(c: &SimpleCommand, j: &mut Judged) {
+    // PowerShell takes any unambiguous prefix of a parameter name: `-e`, `-ec`, `-enc`, ...
+    let encoded = c.args().any(|a| {
+        let l = a.trim_start_matches('-').to_ascii_lowercase();
+        a.starts_with('-')
+            && (l == "e" || l == "ec" || (l.len() >= 2 && "encodedcommand".starts_with(&l)))
+    });
+    if encoded {
+        j.hit_alt(
+            "shell.encoded-command",
+            Decision::Deny,
+            Risk::Critical,
+            C_SHELL,
+            "runs a base64-encoded PowerShell command that the line does not show",
+            "run the decoded script from a file after reading it",
+        );
+    }
+    let text = c.args().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let runs = text.contains("iex") || text.contains("invoke-expression");
+    let fetches = [
+        "iwr ",
+        "irm ",
+        "invoke-webrequest",
+        "invoke-restmethod",
+        "downloadstring",
+        "downloaddata",
+        "net.webclient",
+        "curl ",
+        "wget ",
+        "start-bitstransfer",
+    ]
+    .iter()
+    .any(|f| text.contains(f));
+    if runs && fetches {
+        j.hit_alt(
+            "download.exec",
+            Decision::Deny,
+            Risk::Critical,
+            Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+            "downloads PowerShell code and runs it",
+            "download to a file, read it, then run it",
+        );
+    }
+}
+
 /// `[user@]host:path`, `host::module` or an `rsync://`/`scp://`/`sftp://` address.
 fn remote_spec(w: &str) -> bool {
     if let Some((scheme, _)) = w.split_once("://") {
@@ -4431,7 +4524,7 @@ fn remote_spec(w: &str) -> bool {
 
 /// A local file that must not be copied to another machine: a secret, the password and group
 /// databases, a whole home, `/`, `/etc` or `/root`.
-fn upload_secret(p: &str) -> bool {
+pub(crate) fn upload_secret(p: &str) -> bool {
     let n = paths::normalize(p);
     paths::read_class(&n) == ReadClass::Secret
         || matches!(paths::target(&n, false), Target::Root | Target::Home)

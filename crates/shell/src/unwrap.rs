@@ -157,6 +157,11 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
                 ctx = ctx.wrapped(kind, &program);
                 ctx.privileged |= privileged;
                 let input = (kind == WrapperKind::Xargs).then(|| xargs_input(w, &raw, skip));
+                if kind == WrapperKind::Xargs
+                    && open_tty(raw.argv.get(1..skip.min(raw.argv.len())).unwrap_or(&[]))
+                {
+                    raw.stdin = Source::Inherited;
+                }
                 raw.argv.drain(..skip.min(raw.argv.len()));
                 if let Some((replace, words)) = input {
                     feed_xargs(&mut raw.argv, replace.as_deref(), words);
@@ -241,12 +246,18 @@ fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<W
             dynamic: true,
         }]
     };
+    // `xargs -o CMD` reopens the terminal as the command's input: with no pipe, xargs reads its
+    // arguments from the terminal too, and `xargs -o sh` is an interactive shell.
+    let open_tty = open_tty(opts);
     let words = match &raw.stdin {
+        Source::Inherited if open_tty && !from_file => Vec::new(),
         Source::File(f) if f.text == "/dev/null" => Vec::new(),
         &Source::Pipe(p) if !from_file => match w.literal_output(p) {
             Some(text) if !text.trim().is_empty() => {
                 text.split_whitespace().map(Word::literal).collect()
             }
+            // `echo | xargs sh`: no input words, the command runs once without any.
+            Some(_) => Vec::new(),
             _ => match w.out.commands.get(p) {
                 Some(c) if c.static_name() == Some("find") => {
                     vec![find_placeholder(c.argv.get(1..).unwrap_or(&[]))]
@@ -257,6 +268,17 @@ fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<W
         _ => unknown(),
     };
     (replace, words)
+}
+
+/// `xargs -o` / `--open-tty`: the command's standard input is the terminal, not xargs' input.
+fn open_tty(opts: &[Word]) -> bool {
+    opts.iter().any(|o| {
+        o.text == "--open-tty"
+            || (o.text.starts_with('-')
+                && !o.text.starts_with("--")
+                && o.text[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                && o.text.contains('o'))
+    })
 }
 
 /// Puts the input words of `xargs` into the command it runs: in place of the replacement string,
@@ -552,7 +574,24 @@ fn classify(name: &str, raw: &Raw) -> Step {
         }
         "nohup" | "builtin" | "rlwrap" | "unbuffer" | "catchsegv" | "dbus-run-session"
         | "xvfb-run" | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot"
-        | "faketime" | "aa-exec" | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        | "aa-exec" | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        // `faketime [-m] [-f] [-p PID] TIMESTAMP CMD`: the timestamp comes before the command.
+        "faketime" => {
+            let op = first_operand(args, &["p", "--date-prog"]);
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        // `sshpass -p PW | -f FILE | -d FD | -e [-P PROMPT] CMD`: runs ssh, scp, rsync...
+        "sshpass" => strip_after(args, &["p", "f", "d", "P"]),
+        // `npx [-y] [-p PKG] BIN ARGS`, `npx -c 'CMD'`: the package binary is judged as npx
+        // itself (it may be downloaded) and as the command it names.
+        "npx" | "bunx" => npx_step(args),
+        "mosh" => mosh_step(args),
+        "screen" => screen_step(args),
+        "tmux" => tmux_step(args),
         "setsid" => strip_after(args, &[]),
         "time" => strip_after(args, &["f", "o", "--format", "--output"]),
         "command" => {
@@ -874,6 +913,192 @@ fn classify(name: &str, raw: &Raw) -> Step {
     }
 }
 
+fn npx_step(args: &[Word]) -> Step {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        match t {
+            "-c" | "--call" => {
+                return match args.get(i + 1) {
+                    Some(s) => Step::Also(vec![Extra::Shell(
+                        WrapperKind::Option,
+                        s.text.clone(),
+                        false,
+                    )]),
+                    None => Step::Keep,
+                };
+            }
+            "-p" | "--package" => i += 2,
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if t.starts_with("--call=") => {
+                return Step::Also(vec![Extra::Shell(
+                    WrapperKind::Option,
+                    t["--call=".len()..].to_owned(),
+                    false,
+                )]);
+            }
+            _ if t.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    match args.get(i..) {
+        Some(rest) if !rest.is_empty() => {
+            Step::Also(vec![Extra::Argv(WrapperKind::Prefix, rest.to_vec())])
+        }
+        _ => Step::Keep,
+    }
+}
+
+/// `mosh [--ssh=CMD] [options] HOST [--] [CMD...]`: the ssh command it starts, and the command
+/// run on the other machine.
+fn mosh_step(args: &[Word]) -> Step {
+    let mut extras = Vec::new();
+    let mut i = 0;
+    let mut host = None;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        if let Some(v) = t.strip_prefix("--ssh=") {
+            extras.push(Extra::Shell(WrapperKind::Option, v.to_owned(), false));
+        } else if t == "--ssh" {
+            if let Some(v) = args.get(i + 1) {
+                extras.push(Extra::Shell(WrapperKind::Option, v.text.clone(), false));
+            }
+            i += 1;
+        } else if matches!(
+            t,
+            "-p" | "--port" | "--server" | "--family" | "--predict" | "--bind-server"
+        ) {
+            i += 1;
+        } else if t == "--" {
+            if host.is_some() {
+                i += 1;
+                break;
+            }
+        } else if !t.starts_with('-') {
+            if host.is_some() {
+                break;
+            }
+            host = Some(i);
+        }
+        i += 1;
+    }
+    if host.is_some() {
+        let rest = args.get(i..).unwrap_or(&[]);
+        if !rest.is_empty() {
+            extras.push(Extra::Shell(WrapperKind::Remote, join_plain(rest), true));
+        }
+    }
+    if extras.is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(extras)
+    }
+}
+
+fn join_plain(args: &[Word]) -> String {
+    args.iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `screen [-dm] [-S name] CMD ARGS`: the program the new window runs.
+fn screen_step(args: &[Word]) -> Step {
+    // `-X` sends a screen command to a session, `-r`/`-x`/`-ls` attach or list.
+    let with = ["S", "c", "e", "h", "p", "s", "T", "t", "X", "Logfile"];
+    let op = first_operand(args, &with);
+    // `screen -r dev`, `-x`, `-d -r`, `-ls`: attach, detach or list sessions by name.
+    let opts = args.get(..op).unwrap_or(&[]);
+    let starts = opts
+        .iter()
+        .any(|a| a.text.starts_with('-') && a.text.contains('m'));
+    let attaches = opts.iter().any(|a| {
+        matches!(a.text.as_str(), "-ls" | "-list" | "-wipe" | "-Q")
+            || (a.text.starts_with('-')
+                && !a.text.starts_with("--")
+                && a.text.len() <= 3
+                && a.text[1..].contains(['r', 'R', 'x', 'D', 'd']))
+    });
+    if has_flag(args, op, 'X', "") || op >= args.len() || (attaches && !starts) {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Argv(
+        WrapperKind::Prefix,
+        args.get(op..).unwrap_or(&[]).to_vec(),
+    )])
+}
+
+/// `tmux [-c CMD]`, `tmux new -d 'CMD'`, `new-window`, `split-window`, `respawn-pane`,
+/// `run-shell`, `display-popup`: the shell command; `send-keys ... Enter`: the typed line.
+fn tmux_step(args: &[Word]) -> Step {
+    let global = ["L", "S", "f", "T", "c"];
+    if let Some(i) = args.iter().position(|a| a.text == "-c")
+        && i < first_operand(args, &global)
+        && let Some(s) = args.get(i + 1)
+    {
+        return Step::Also(vec![Extra::Shell(
+            WrapperKind::Shell,
+            s.text.clone(),
+            false,
+        )]);
+    }
+    let op = first_operand(args, &global);
+    let Some(sub) = args.get(op) else {
+        return Step::Keep;
+    };
+    let rest = args.get(op + 1..).unwrap_or(&[]);
+    let runs = matches!(
+        sub.text.as_str(),
+        "new"
+            | "new-session"
+            | "neww"
+            | "new-window"
+            | "splitw"
+            | "split-window"
+            | "respawnp"
+            | "respawn-pane"
+            | "respawnw"
+            | "respawn-window"
+            | "run"
+            | "run-shell"
+            | "popup"
+            | "display-popup"
+    );
+    let src = if runs {
+        let with = [
+            "c", "e", "F", "n", "s", "t", "x", "y", "l", "p", "f", "w", "h", "d", "T", "b", "S",
+            "E",
+        ];
+        // `-d` detaches for `new`, `neww` and `splitw`; it is a delay for `run-shell`.
+        let with: Vec<&str> = with
+            .iter()
+            .copied()
+            .filter(|o| *o != "d" || matches!(sub.text.as_str(), "run" | "run-shell"))
+            .collect();
+        let cmd = rest.get(first_operand(rest, &with)..).unwrap_or(&[]);
+        join_plain(cmd)
+    } else if matches!(sub.text.as_str(), "send" | "send-keys") {
+        let cmd = rest.get(first_operand(rest, &["t", "N"])..).unwrap_or(&[]);
+        match cmd
+            .iter()
+            .position(|k| matches!(k.text.as_str(), "Enter" | "C-m" | "KPEnter" | "C-j" | "^M"))
+        {
+            Some(end) => join_plain(&cmd[..end]),
+            None => String::new(),
+        }
+    } else {
+        String::new()
+    };
+    if src.trim().is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(vec![Extra::Shell(WrapperKind::Shell, src, false)])
+    }
+}
+
 fn su_like(args: &[Word]) -> Step {
     let mut i = 0;
     while let Some(a) = args.get(i) {
@@ -1161,7 +1386,15 @@ fn ssh_step(args: &[Word]) -> Step {
         }
     }
     let op = first_operand(args, &with);
-    let rest = args.get(op + 1..).unwrap_or(&[]);
+    // ssh reads options after the host too (`ssh host -N -L 8080:x:80`): the remote command
+    // starts at the first operand after them.
+    let after = args.get(op + 1..).unwrap_or(&[]);
+    let more = if after.first().is_some_and(|a| a.text.starts_with('-')) {
+        first_operand(after, &with)
+    } else {
+        0
+    };
+    let rest = after.get(more..).unwrap_or(&[]);
     if !rest.is_empty() {
         let src = rest
             .iter()
@@ -1236,7 +1469,9 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
         }
         "rsync" => {
             for (i, a) in args.iter().enumerate() {
-                if let Some(v) = value_of(i, a, &["-e"], &["--rsh", "--rsync-path"]) {
+                if let Some(v) = value_of(i, a, &["-e"], &["--rsh", "--rsync-path"])
+                    .or_else(|| rsync_short_rsh(args, i))
+                {
                     extras.push(shell(&v));
                 }
             }
@@ -1379,6 +1614,33 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
     } else {
         Step::Also(extras)
     }
+}
+
+/// `-e` inside a cluster of rsync's short options: `-e'ssh -i k'` (the rest of the word) or
+/// `-avze 'ssh -p 2222'` (the next word). A bare `-e` is read by the caller.
+fn rsync_short_rsh(args: &[Word], i: usize) -> Option<String> {
+    let t = args.get(i)?.text.as_str();
+    if t == "-e" || t.starts_with("--") || !t.starts_with('-') {
+        return None;
+    }
+    let letters = &t[1..];
+    for (pos, ch) in letters.char_indices() {
+        match ch {
+            // Other short options that take the rest of the word as their value.
+            'B' | 'f' | 'T' | 'M' => return None,
+            'e' => {
+                let rest = &letters[pos + 1..];
+                return if rest.is_empty() {
+                    args.get(i + 1).map(|w| w.text.clone())
+                } else {
+                    Some(rest.to_owned())
+                };
+            }
+            _ if ch.is_ascii_alphanumeric() => {}
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// An editor or debugger command line (`:!sh`, `!sh`, `shell sh`, `:call system("sh")`).
