@@ -1042,6 +1042,35 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
+    // `git -c core.pager='sh -c id' log`, `SYSTEMD_PAGER='sh -c ...' systemctl`, `rsync -e 'sh
+    // -c ...'`: an ordinary program's command option or variable is set to a shell.
+    if c.via.windows(2).any(|w| {
+        matches!(w[0].kind, WrapperKind::Option | WrapperKind::EnvVar)
+            && w[1].kind == WrapperKind::Shell
+            && is_shell(&w[1].program)
+    }) {
+        j.deny(
+            "gtfo.exec-option",
+            C_SHELL,
+            "a program's command option or variable is set to a shell that runs code",
+        );
+    }
+    // `aria2c --on-download-error=/tmp/x.sh`, `scp -S /tmp/x`: a hook runs a program from a
+    // scratch directory (written there moments before).
+    if c.via.last().is_some_and(|w| w.kind == WrapperKind::Option)
+        && c.argv.first().is_some_and(|w| {
+            w.dynamic
+                || ["/tmp/", "/var/tmp/", "/dev/shm/"]
+                    .iter()
+                    .any(|d| w.text.starts_with(d))
+        })
+    {
+        j.deny(
+            "gtfo.exec-option",
+            C_SHELL,
+            "a program's command option runs a program from a scratch directory",
+        );
+    }
     let via_wrapper = c.via.iter().any(|w| {
         let replaces_shell = w.kind == WrapperKind::Prefix
             && matches!(
@@ -1312,6 +1341,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "--trim-sector",
     "--unzip-command",
     "--use-compress-program",
+    "--use-compress-program=",
     "--vacuum-time=",
     "--zero-superblock",
     "-D",
@@ -1929,17 +1959,26 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     }
                 }
             }
+            // The mode of `install -m MODE`, `-mMODE`, `--mode=MODE`, `--mode MODE`.
+            let mut modes = c.argv.iter().enumerate().filter_map(|(i, w)| {
+                let t = w.text.as_str();
+                if t == "-m" || t == "--mode" {
+                    c.argv.get(i + 1).map(|v| v.text.as_str())
+                } else if let Some(m) = t.strip_prefix("--mode=") {
+                    Some(m)
+                } else {
+                    t.strip_prefix("-m").filter(|m| !m.is_empty())
+                }
+            });
             if name == "install"
-                && c.argv.windows(2).any(|w| {
-                    let m = w[1].text.as_str();
-                    w[0].text == "-m"
-                        && ((m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
-                            // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
-                            || (!m.bytes().all(|b| b.is_ascii_digit())
-                                && m.split(',').any(|p| {
-                                    p.contains(['=', '+'])
-                                        && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
-                                })))
+                && modes.any(|m| {
+                    (m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
+                        // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
+                        || (!m.bytes().all(|b| b.is_ascii_digit())
+                            && m.split(',').any(|p| {
+                                p.contains(['=', '+'])
+                                    && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
+                            }))
                 })
             {
                 j.deny("privilege.setuid", C_PRIV, "installs a set-uid program");
@@ -2596,11 +2635,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             if (c.args().any(|a| {
                 a.starts_with("--checkpoint-action=exec")
                     || a.starts_with("--to-command")
-                    || a.starts_with("--use-compress-program")
+                    || a.strip_prefix("--use-compress-program=")
+                        .is_some_and(|p| !is_compressor(p))
                     || a.starts_with("--rsh-command")
                     || a.starts_with("--info-script")
                     || a.starts_with("--new-volume-script")
-            }) || c.args().any(|a| a == "-I" || a == "-F")) =>
+            }) || c.argv.windows(2).any(|w| {
+                (w[0].text == "-F")
+                    || (matches!(w[0].text.as_str(), "-I" | "--use-compress-program")
+                        && !is_compressor(&w[1].text))
+            })) =>
         {
             j.deny(
                 "gtfo.exec-option",
@@ -4458,6 +4502,34 @@ fn cloud_upload_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     }
 }
 
+/// `tar -I 'zstd -T0'`, `--use-compress-program=pigz`: a compression program (with options),
+/// the ordinary use of the option; the command is still judged as what tar runs.
+fn is_compressor(program: &str) -> bool {
+    let mut words = program.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let base = first.rsplit('/').next().unwrap_or(first);
+    matches!(
+        base,
+        "gzip"
+            | "pigz"
+            | "zstd"
+            | "pzstd"
+            | "zstdmt"
+            | "xz"
+            | "pixz"
+            | "bzip2"
+            | "pbzip2"
+            | "lbzip2"
+            | "lz4"
+            | "lzip"
+            | "plzip"
+            | "lzop"
+            | "brotli"
+            | "lzma"
+            | "unpigz"
+    ) && words.all(|w| w.starts_with('-') && !w.contains(['$', '`', ';', '|', '&']))
+}
+
 /// PowerShell given a base64-encoded command (`-enc`, `-EncodedCommand`) or a command that
 /// downloads code and runs it (`iex (iwr URL)`, `IEX (New-Object Net.WebClient).DownloadString`).
 fn powershell_rules(c: &SimpleCommand, j: &mut Judged) {
@@ -4787,6 +4859,9 @@ pub(crate) fn stdin_shell_escape(name: &str, text: &str) -> bool {
     match name {
         "ed" | "red" | "ex" | "ftp" | "lftp" | "tftp" | "sftp" | "cpan" | "gdb" | "mail"
         | "mailx" => escape(&["!"]),
+        // The pagers' `!cmd`, and the systemd tools that page their output through less.
+        "less" | "more" | "most" | "pg" | "man" | "journalctl" | "systemctl" | "loginctl"
+        | "timedatectl" | "localectl" | "networkctl" | "coredumpctl" | "busctl" => escape(&["!"]),
         "mysql" | "mariadb" | "psql" => escape(&["\\!", "system ", "\\system "]),
         "sqlite3" => escape(&[".shell ", ".system "]),
         _ if is_interpreter(name)

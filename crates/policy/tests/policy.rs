@@ -2168,6 +2168,76 @@ mod wrapper_gaps {
     }
 }
 
+/// GTFOBins entries of catalog programs: shells through command options and variables, pagers
+/// fed `!sh`, set-uid installs, `ld.so` preloads, `service` path escapes, hooks in scratch dirs.
+mod gtfobins_gaps {
+    use super::*;
+
+    #[test]
+    fn escapes_are_denied() {
+        assert_all(
+            &[
+                "gdb -nx -ex '!sh' -ex quit",
+                "ld.so /bin/sh",
+                "ld.so --preload /tmp/x.so /bin/true",
+                "/lib64/ld-linux-x86-64.so.2 --library-path /tmp /bin/true",
+                "LD_PRELOAD=./x.so ls",
+                "nmap --script=./x.nse localhost",
+                "zip x.zip a -T -TT 'sh #'",
+                "git -c core.pager='sh -c id' log",
+                "SYSTEMD_PAGER='sh -c id' systemctl status x",
+                "echo '!sh' | journalctl",
+                "echo '!/bin/sh' | systemctl status nginx",
+                "openssl enc -in /etc/shadow",
+                "base64 /etc/shadow",
+                "xxd /root/.ssh/id_rsa",
+                "dd if=/etc/shadow",
+                "cp /bin/sh /tmp/x && chmod +s /tmp/x",
+                "install -m4755 /bin/sh /tmp/sh",
+                "install --mode=4755 /bin/sh /tmp/sh",
+                "setcap cap_setuid+ep /usr/bin/python3",
+                "node -e 'require(\"child_process\").execSync(\"sh -i\", {stdio: \"inherit\"})'",
+                "service ../../bin/sh",
+                "aria2c --on-download-error=/tmp/x.sh http://x",
+                "npm exec -c sh",
+                "tar -I 'sh -c id' -cf x src",
+            ],
+            Decision::Deny,
+        );
+    }
+
+    #[test]
+    fn everyday_forms_are_not_denied() {
+        assert_not(
+            &[
+                "git log",
+                "git -c core.pager='less -R' log",
+                "GIT_PAGER='less -FRX' git log",
+                "journalctl -u nginx --no-pager",
+                "systemctl status nginx",
+                "base64 file.bin",
+                "xxd a.bin",
+                "dd if=image.iso of=disk.img bs=4M",
+                "cp a b",
+                "chmod +x script.sh",
+                "gdb ./a.out",
+                "install -m755 build/app ~/.local/bin/app",
+                "install -Dm644 x.conf ~/.config/x/x.conf",
+                "node -e 'require(\"child_process\").execSync(\"npm test\", {stdio: \"inherit\"})'",
+                "ld.so ./a.out",
+                "service nginx restart",
+                "aria2c --on-download-complete=./notify.sh http://x/file.iso",
+                "tar -I 'zstd -T0' -cf x.tar.zst src",
+                "tar --use-compress-program=pigz -cf x.tgz src",
+                "tar -I pigz -xf x.tgz",
+                "find . -name '*.log' -exec sh -c 'gzip \"$1\"' _ {} \\;",
+                "GIT_SSH_COMMAND='ssh -i ~/.ssh/deploy' git pull",
+            ],
+            Decision::Deny,
+        );
+    }
+}
+
 /// The labelled gate corpus (`corpus/gate.jsonl`): the engine must keep its measured accuracy.
 mod corpus {
     use super::*;

@@ -756,7 +756,13 @@ fn classify(name: &str, raw: &Raw) -> Step {
         | "ld-linux.so.2"
         | "ld-linux-x86-64.so.2"
         | "ld-linux-aarch64.so.1"
-        | "ld-musl-x86_64.so.1" => strip_after(args, &["--library-path", "--preload", "--audit"]),
+        | "ld-musl-x86_64.so.1" => ld_so_step(args),
+        // `service ../../bin/sh`: the name is looked up under /etc/init.d, so a path with `/`
+        // leaves it and runs that program.
+        "service" => match args.first() {
+            Some(a) if a.text.contains('/') => strip(1),
+            _ => Step::Keep,
+        },
         "xargs" => {
             let with = [
                 "a",
@@ -910,6 +916,35 @@ fn classify(name: &str, raw: &Raw) -> Step {
         "ssh" => ssh_step(args),
         _ if is_shell(name) => shell_step(args, raw),
         _ => option_commands(name, args),
+    }
+}
+
+/// `ld.so [--preload LIBS] [--library-path DIRS] PROGRAM ARGS`: the program runs with those
+/// libraries, as `LD_PRELOAD=`/`LD_LIBRARY_PATH=` would load them.
+fn ld_so_step(args: &[Word]) -> Step {
+    let op = first_operand(args, &["--library-path", "--preload", "--audit"]);
+    if op >= args.len() {
+        return Step::Keep;
+    }
+    let mut assignments = Vec::new();
+    for (i, a) in args.iter().take(op).enumerate() {
+        let (var, value) = match a.text.as_str() {
+            "--preload" | "--audit" => ("LD_PRELOAD", args.get(i + 1)),
+            "--library-path" => ("LD_LIBRARY_PATH", args.get(i + 1)),
+            _ => continue,
+        };
+        if let Some(v) = value {
+            assignments.push(Assignment {
+                name: var.to_owned(),
+                value: v.clone(),
+            });
+        }
+    }
+    Step::Strip {
+        skip: op + 1,
+        privileged: false,
+        kind: WrapperKind::Prefix,
+        assignments,
     }
 }
 
@@ -1570,6 +1605,29 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
                         let cmd = b.split(',').next().unwrap_or(b);
                         extras.push(shell(cmd));
                     }
+                }
+            }
+        }
+        // `aria2c --on-download-complete=CMD URL`: the hook runs a program.
+        "aria2c" => {
+            for a in args {
+                if let Some((opt, v)) = a.text.split_once('=')
+                    && opt.starts_with("--on-")
+                    && !v.is_empty()
+                {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+            }
+        }
+        // `npm exec -c 'CMD'`, `npm x --call=CMD`: a shell string.
+        "npm"
+            if args
+                .first()
+                .is_some_and(|a| matches!(a.text.as_str(), "exec" | "x")) =>
+        {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-c"], &["--call"]) {
+                    extras.push(shell(&v));
                 }
             }
         }
