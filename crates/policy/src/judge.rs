@@ -285,6 +285,18 @@ pub(crate) fn reads_program(c: &SimpleCommand, name: &str) -> bool {
     if !(is_shell(name) || is_interpreter(name) || matches!(name, "source" | ".")) {
         return false;
     }
+    // `pwsh -c -`, `powershell -Command -`: the command is read from standard input.
+    if matches!(name, "pwsh" | "powershell")
+        && c.argv.windows(2).any(|w| {
+            w[1].text == "-"
+                && matches!(
+                    w[0].text.to_ascii_lowercase().as_str(),
+                    "-c" | "-command" | "-f" | "-file"
+                )
+        })
+    {
+        return true;
+    }
     if c.code.is_some() && !matches!(c.stdin, Source::HereDoc(_) | Source::HereString(_)) {
         return false;
     }

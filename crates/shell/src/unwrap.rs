@@ -249,13 +249,30 @@ fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<W
     // `xargs -o CMD` reopens the terminal as the command's input: with no pipe, xargs reads its
     // arguments from the terminal too, and `xargs -o sh` is an interactive shell.
     let open_tty = open_tty(opts);
+    let null = opts
+        .iter()
+        .any(|o| o.text == "-0" || o.text == "--null" || o.text.starts_with("-0"));
+    // The words xargs reads from literal input: with `-0` the whole input is one argument,
+    // with `-I` each line is one, otherwise the blank-separated words.
+    let split = |text: &str| -> Vec<Word> {
+        if null {
+            vec![Word::literal(text.trim_end_matches('\n'))]
+        } else if replace.is_some() {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Word::literal(l.trim()))
+                .collect()
+        } else {
+            text.split_whitespace().map(Word::literal).collect()
+        }
+    };
     let words = match &raw.stdin {
+        Source::HereString(h) if !h.dynamic && !from_file => split(&h.text),
+        Source::HereDoc(body) if !from_file => split(body),
         Source::Inherited if open_tty && !from_file => Vec::new(),
         Source::File(f) if f.text == "/dev/null" => Vec::new(),
         &Source::Pipe(p) if !from_file => match w.literal_output(p) {
-            Some(text) if !text.trim().is_empty() => {
-                text.split_whitespace().map(Word::literal).collect()
-            }
+            Some(text) if !text.trim().is_empty() => split(&text),
             // `echo | xargs sh`: no input words, the command runs once without any.
             Some(_) => Vec::new(),
             _ => match w.out.commands.get(p) {
@@ -913,6 +930,10 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
         }
         "find" => find_step(args),
+        "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" => {
+            container_exec_step(name, args)
+        }
+        "kubectl" | "oc" => kubectl_exec_step(args),
         "ssh" => ssh_step(args),
         _ if is_shell(name) => shell_step(args, raw),
         _ => option_commands(name, args),
@@ -1132,6 +1153,79 @@ fn tmux_step(args: &[Word]) -> Step {
     } else {
         Step::Also(vec![Extra::Shell(WrapperKind::Shell, src, false)])
     }
+}
+
+/// `docker exec [-it] [-u U] [-e K=V] [-w DIR] CONTAINER CMD ARGS`: the command runs inside the
+/// container, judged like a command run on another machine.
+fn container_exec_step(name: &str, args: &[Word]) -> Step {
+    let global = [
+        "H",
+        "c",
+        "l",
+        "f",
+        "p",
+        "--host",
+        "--context",
+        "--log-level",
+        "--config",
+        "--file",
+        "--project-name",
+        "--env-file",
+        "--profile",
+        "--project-directory",
+    ];
+    let mut at = first_operand(args, &global);
+    // `docker compose [-f FILE] exec SERVICE CMD`.
+    if !name.ends_with("compose") && args.get(at).is_some_and(|a| a.text == "compose") {
+        at += 1 + first_operand(args.get(at + 1..).unwrap_or(&[]), &global);
+    }
+    if args.get(at).is_none_or(|a| a.text != "exec") {
+        return Step::Keep;
+    }
+    let rest = args.get(at + 1..).unwrap_or(&[]);
+    let with = [
+        "e",
+        "u",
+        "w",
+        "--env",
+        "--env-file",
+        "--user",
+        "--workdir",
+        "--detach-keys",
+        "--index",
+    ];
+    let container = first_operand(rest, &with);
+    let cmd = rest.get(container + 1..).unwrap_or(&[]);
+    if cmd.is_empty() {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Shell(WrapperKind::Remote, join(cmd), true)])
+}
+
+/// `kubectl exec [-it] POD [-c C] [-n NS] -- CMD ARGS`: the command after `--` runs in the pod.
+fn kubectl_exec_step(args: &[Word]) -> Step {
+    let global = [
+        "n",
+        "s",
+        "--namespace",
+        "--context",
+        "--kubeconfig",
+        "--cluster",
+        "--user",
+        "--server",
+    ];
+    let sub = first_operand(args, &global);
+    if args.get(sub).is_none_or(|a| a.text != "exec") {
+        return Step::Keep;
+    }
+    let Some(dash) = args.iter().position(|a| a.text == "--") else {
+        return Step::Keep;
+    };
+    let cmd = args.get(dash + 1..).unwrap_or(&[]);
+    if cmd.is_empty() {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Shell(WrapperKind::Remote, join(cmd), true)])
 }
 
 fn su_like(args: &[Word]) -> Step {
