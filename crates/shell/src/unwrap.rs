@@ -332,7 +332,13 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
     } else {
         name.to_owned()
     };
+    // `echo 'rm -rf ~' > /tmp/x.sh; sh /tmp/x.sh`, `chmod +x "$TF"; "$TF"`, `scp -S $TF`: a file
+    // the line wrote literal text to is run; judge the text as the script it is.
+    let script = run_file(&raw).and_then(|f| w.written_script(f));
     let me = w.push(raw, ctx, code)?;
+    if let Some(text) = script {
+        w.nested(&text, ctx, WrapperKind::Shell, "sh")?;
+    }
     for s in from_code {
         w.nested(&s, ctx, WrapperKind::Interpreter, &program)?;
     }
@@ -357,6 +363,22 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
         }
     }
     Ok(vec![me])
+}
+
+/// The file a command runs as a script: the command word itself when it is a path, or the
+/// script operand of a shell, `.` or `source`.
+fn run_file(raw: &Raw) -> Option<&str> {
+    let first = raw.argv.first()?;
+    let name = basename(&first.text);
+    if is_shell(name) || matches!(name, "." | "source") {
+        let args = raw.argv.get(1..)?;
+        let op = args
+            .iter()
+            .position(|a| !a.text.starts_with('-') && !a.text.starts_with('+'))?;
+        return args.get(op).map(|a| a.text.as_str());
+    }
+    (first.text.contains('/') || first.dynamic || first.text.starts_with('$'))
+        .then_some(first.text.as_str())
 }
 
 /// Command-valued variables (`PAGER='sh -c ...' man x`) run their value: analyse it.

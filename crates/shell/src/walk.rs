@@ -52,6 +52,9 @@ pub(crate) struct Walker<'l> {
     incoming: Option<usize>,
     /// Take the plain-words fast path ([`plain_words`]); tests turn it off to compare.
     fast: bool,
+    /// Files an earlier command of the line wrote literal text to (`echo 'sh' > $TF`): the
+    /// target as written and the text, so that running the file later is judged by its text.
+    written: Vec<(String, String)>,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -66,6 +69,7 @@ impl<'l> Walker<'l> {
             vars: Vec::new(),
             incoming: None,
             fast: true,
+            written: Vec::new(),
         }
     }
 
@@ -243,7 +247,52 @@ impl<'l> Walker<'l> {
             stdin: raw.stdin,
             code,
         });
-        Ok(self.out.commands.len() - 1)
+        let me = self.out.commands.len() - 1;
+        self.record_written(me);
+        Ok(me)
+    }
+
+    /// `echo 'sh 0<&2 1>&2' > "$TF"`, `printf '...' > /tmp/x.sh`, `cat > x <<EOF`: remembers the
+    /// text written to the file.
+    fn record_written(&mut self, i: usize) {
+        let Some(c) = self.out.commands.get(i) else {
+            return;
+        };
+        let Some(target) = c.redirects.iter().rev().find_map(|r| {
+            (matches!(
+                r.op,
+                RedirectOp::Write | RedirectOp::Append | RedirectOp::Clobber
+            ) && r.fd.is_none_or(|fd| fd == 1))
+            .then(|| r.target.text.clone())
+        }) else {
+            return;
+        };
+        if self.written.len() >= 16 {
+            return;
+        }
+        let text = if c.static_name() == Some("cat") && c.args().next().is_none() {
+            match &c.stdin {
+                Source::HereDoc(body) => Some(body.clone()),
+                Source::HereString(w) if !w.dynamic => Some(w.text.clone()),
+                _ => None,
+            }
+        } else {
+            self.literal_text(c)
+        };
+        if let Some(t) = text {
+            self.written.push((target, t));
+        }
+    }
+
+    /// The text an earlier command of the line wrote to `path` (as the line spells it).
+    pub(crate) fn written_script(&self, path: &str) -> Option<String> {
+        let bare = |p: &str| p.strip_prefix("./").unwrap_or(p).to_owned();
+        let path = bare(path);
+        self.written
+            .iter()
+            .rev()
+            .find(|(p, _)| bare(p) == path)
+            .map(|(_, t)| t.clone())
     }
 
     fn list(&mut self, list: &ast::CompoundList, ctx: &Ctx) -> R<Vec<usize>> {
@@ -916,7 +965,15 @@ impl<'l> Walker<'l> {
             };
             return decode(&encoded);
         }
-        if !c.redirects.is_empty() || c.argv.iter().any(|w| w.dynamic) {
+        if !c.redirects.is_empty() {
+            return None;
+        }
+        self.literal_text(c)
+    }
+
+    /// What an `echo`/`printf` of static words prints, wherever its output goes.
+    fn literal_text(&self, c: &SimpleCommand) -> Option<String> {
+        if c.argv.iter().any(|w| w.dynamic) {
             return None;
         }
         let mut args: Vec<&str> = c.args().collect();
