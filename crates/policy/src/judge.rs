@@ -1281,6 +1281,38 @@ fn history_or_log_write(t: &str, j: &mut Judged) {
 fn assignment_rules(c: &SimpleCommand, j: &mut Judged) {
     for a in &c.assignments {
         assignment(&a.name, &a.value.text, j);
+        // `sudo PYTHONPATH=/tmp/mods /usr/bin/backup.py`: code from a writable directory loaded
+        // by a program run as root.
+        let v = a.value.text.as_str();
+        if c.privileged
+            && matches!(
+                a.name.as_str(),
+                "PYTHONPATH"
+                    | "PYTHONSTARTUP"
+                    | "PERL5LIB"
+                    | "PERLLIB"
+                    | "PERL5OPT"
+                    | "RUBYLIB"
+                    | "RUBYOPT"
+                    | "NODE_PATH"
+                    | "NODE_OPTIONS"
+                    | "GEM_PATH"
+                    | "CLASSPATH"
+            )
+            && v.split(':').any(|p| {
+                ["/tmp", "/var/tmp", "/dev/shm"]
+                    .iter()
+                    .any(|d| p.starts_with(d))
+                    || p.starts_with("-r/tmp")
+                    || p.contains(" /tmp/")
+            })
+        {
+            j.deny(
+                "env.code-injection",
+                Capabilities::EXECUTES_CODE | Capabilities::PRIVILEGE_ESCALATION,
+                "a program run as root loads code from a writable directory",
+            );
+        }
     }
 }
 

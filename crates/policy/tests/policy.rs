@@ -2327,6 +2327,16 @@ mod file_write_and_library_gaps {
                 "openssl req -engine ./lib.so",
                 "python3 -c 'from ctypes import cdll; cdll.LoadLibrary(\"/tmp/x.so\")'",
                 "python3 -c 'import ctypes; ctypes.CDLL(\"./x.so\")'",
+                "sudo PYTHONPATH=/tmp/mods /usr/bin/backup.py",
+                "sudo NODE_OPTIONS='--require /tmp/x.js' node app.js",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &[
+                "PYTHONPATH=. python -m pytest",
+                "sudo PYTHONPATH=/opt/app/lib python3 /opt/app/run.py",
+                "sudo -E env PYTHONPATH=./lib python3 x.py",
             ],
             Decision::Deny,
         );
