@@ -1054,6 +1054,32 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
+    // `sudo screen`, `sudo tmux`, `sudo tmux new -s x`: a multiplexer session whose shell is
+    // root's (a command given to it is judged on its own).
+    if c.privileged && matches!(name, "screen" | "tmux") {
+        let mut rest: Vec<&str> = Vec::new();
+        let mut skip = false;
+        for (i, a) in c.args().enumerate() {
+            if skip {
+                skip = false;
+                continue;
+            }
+            if matches!(a, "-S" | "-s" | "-n" | "-c" | "-L" | "-f" | "-T") {
+                skip = true;
+            } else if !(matches!(a, "-d" | "-D" | "-A" | "-m" | "-dm" | "-dmS")
+                || (name == "tmux" && i == 0 && matches!(a, "new" | "new-session")))
+            {
+                rest.push(a);
+            }
+        }
+        if rest.is_empty() {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "starts a terminal multiplexer session with a root shell",
+            );
+        }
+    }
     // `git -c core.pager='sh -c id' log`, `SYSTEMD_PAGER='sh -c ...' systemctl`, `rsync -e 'sh
     // -c ...'`: an ordinary program's command option or variable is set to a shell.
     if c.via.windows(2).any(|w| {

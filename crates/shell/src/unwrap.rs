@@ -335,9 +335,27 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
     // `echo 'rm -rf ~' > /tmp/x.sh; sh /tmp/x.sh`, `chmod +x "$TF"; "$TF"`, `scp -S $TF`: a file
     // the line wrote literal text to is run; judge the text as the script it is.
     let script = run_file(&raw).and_then(|f| w.written_script(f));
+    let hooks = install_hooks(w, name, &raw);
+    let hook_program = if hooks.is_empty() {
+        String::new()
+    } else {
+        name.to_owned()
+    };
     let me = w.push(raw, ctx, code)?;
     if let Some(text) = script {
         w.nested(&text, ctx, WrapperKind::Shell, "sh")?;
+    }
+    for (kind, text) in hooks {
+        match kind {
+            WrapperKind::Interpreter => {
+                for s in code::shell_strings(&text) {
+                    w.nested(&s, ctx, WrapperKind::Interpreter, &hook_program)?;
+                }
+            }
+            _ => {
+                w.nested(&text, ctx, kind, &hook_program)?;
+            }
+        }
     }
     for s in from_code {
         w.nested(&s, ctx, WrapperKind::Interpreter, &program)?;
@@ -363,6 +381,62 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
         }
     }
     Ok(vec![me])
+}
+
+/// `pip install DIR` runs `DIR/setup.py`; `npm install` in `-C DIR`/`--prefix DIR` runs the
+/// `preinstall`/`install`/`postinstall`/`prepare` scripts of `DIR/package.json`. When the line
+/// wrote that file, its code (Python, for its `os.system`/`os.exec*` strings) or its scripts
+/// (shell) are what the install runs.
+fn install_hooks(w: &Walker<'_>, name: &str, raw: &Raw) -> Vec<(WrapperKind, String)> {
+    let args = raw.argv.get(1..).unwrap_or(&[]);
+    let mut out = Vec::new();
+    if name.starts_with("pip") && args.iter().any(|a| a.text == "install") {
+        for a in args
+            .iter()
+            .filter(|a| !a.text.starts_with('-') && a.text != "install")
+        {
+            let dir = a.text.trim_end_matches('/');
+            if let Some(text) = w.written_script(&format!("{dir}/setup.py")) {
+                out.push((WrapperKind::Interpreter, text));
+            }
+        }
+    }
+    if name == "npm"
+        && args
+            .iter()
+            .any(|a| matches!(a.text.as_str(), "i" | "install" | "ci" | "add"))
+    {
+        let dir = args
+            .windows(2)
+            .find(|p| matches!(p[0].text.as_str(), "-C" | "--prefix"))
+            .map_or(".".to_owned(), |p| p[1].text.clone());
+        let dir = dir.trim_end_matches('/');
+        if let Some(json) = w.written_script(&format!("{dir}/package.json")) {
+            for key in ["preinstall", "install", "postinstall", "prepare"] {
+                if let Some(v) = json_string_value(&json, key) {
+                    out.push((WrapperKind::Shell, v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The string value of `"key": "..."` in a JSON text (no unescaping beyond `\"`).
+fn json_string_value(json: &str, key: &str) -> Option<String> {
+    let at = json.find(&format!("\"{key}\""))?;
+    let rest = json[at + key.len() + 2..].trim_start().strip_prefix(':')?;
+    let rest = rest.trim_start().strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    None
 }
 
 /// The file a command runs as a script: the command word itself when it is a path, or the
@@ -1721,6 +1795,14 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
                         let cmd = b.split(',').next().unwrap_or(b);
                         extras.push(shell(cmd));
                     }
+                }
+            }
+        }
+        // `wget --use-askpass=CMD`: the program asked for the password.
+        "wget" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &[], &["--use-askpass"]) {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
                 }
             }
         }
