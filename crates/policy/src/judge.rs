@@ -3889,7 +3889,38 @@ fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         if f == "-" && c.stdin == Source::Inherited {
             return;
         }
-        if paths::read_class(f) == ReadClass::Secret || paths::outside_project(f) || f == "-" {
+        // Anonymous file-drop and request-capture services keep what they receive for anyone
+        // holding the link; an env file holds the project's secrets.
+        let drop_host = args.iter().any(|a| {
+            let host = a
+                .split_once("://")
+                .map_or("", |(_, r)| r.split(['/', ':', '?']).next().unwrap_or(""));
+            [
+                "transfer.sh",
+                "webhook.site",
+                "file.io",
+                "0x0.st",
+                "temp.sh",
+                "bashupload.com",
+                "termbin.com",
+                "paste.c-net.org",
+                "requestbin.net",
+                "pipedream.net",
+                "oast.fun",
+                "interact.sh",
+                "ngrok.io",
+                "ngrok-free.app",
+            ]
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        });
+        let env_file = toolcap_shell::basename(f).starts_with(".env");
+        if paths::read_class(f) == ReadClass::Secret
+            || paths::outside_project(f)
+            || f == "-"
+            || drop_host
+            || env_file
+        {
             j.deny(
                 "net.upload-file",
                 C_UPLOAD | Capabilities::FILE_READ,

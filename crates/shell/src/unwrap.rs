@@ -76,6 +76,8 @@ pub(crate) fn interpreter_flag(name: &str) -> Option<&'static [&'static str]> {
         "expect" | "tclsh" | "wish" => &["-c"],
         "pwsh" | "powershell" => &["-c", "-Command", "-command"],
         "osascript" => &["-e"],
+        // `emacs --batch --eval '(shell-command "...")'`: Emacs Lisp.
+        "emacs" => &["--eval", "-eval"],
         _ => return None,
     })
 }
@@ -128,6 +130,18 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
                 // `echo 'rm -rf /' | sh`: literal data piped into a shell is a script; read it as
                 // a here-string would be read.
                 match raw.stdin {
+                    // `echo "sh <$(tty)" | at now`: at runs the line as written, substitutions
+                    // included.
+                    Source::Pipe(i) if matches!(name, "at" | "batch") => {
+                        match w.literal_output(i).or_else(|| w.echo_text(i)) {
+                            Some(text) => {
+                                let mut fed = raw.clone();
+                                fed.stdin = Source::HereString(Word::literal(text));
+                                classify(name, &fed)
+                            }
+                            None => classify(name, &raw),
+                        }
+                    }
                     Source::Pipe(i) if is_shell(name) => match w.literal_output(i) {
                         Some(text) => {
                             let mut fed = raw.clone();
@@ -1026,6 +1040,24 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
         }
         "find" => find_step(args),
+        // `echo CMD | at now`, `at now <<< CMD`, `batch <<EOF`: at runs its input as a script.
+        "at" | "batch"
+            if !args
+                .iter()
+                .any(|a| matches!(a.text.as_str(), "-l" | "-r" | "-d" | "-c" | "-f")) =>
+        {
+            match &raw.stdin {
+                Source::HereDoc(body) => {
+                    Step::Also(vec![Extra::Shell(WrapperKind::Shell, body.clone(), false)])
+                }
+                Source::HereString(w) if !w.dynamic => Step::Also(vec![Extra::Shell(
+                    WrapperKind::Shell,
+                    w.text.clone(),
+                    false,
+                )]),
+                _ => Step::Keep,
+            }
+        }
         "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" => {
             container_exec_step(name, args)
         }

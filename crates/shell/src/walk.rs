@@ -971,6 +971,23 @@ impl<'l> Walker<'l> {
         self.literal_text(c)
     }
 
+    /// The words of an `echo` as written, substitutions and variables left in place
+    /// (`echo "sh <$(tty)"`): what a program that runs its input as shell code will see.
+    pub(crate) fn echo_text(&self, i: usize) -> Option<String> {
+        let c = self.out.commands.get(i)?;
+        if c.static_name()? != "echo" || !c.redirects.is_empty() {
+            return None;
+        }
+        let args: Vec<&str> = c
+            .argv
+            .iter()
+            .skip(1)
+            .map(|w| w.text.as_str())
+            .skip_while(|a| matches!(*a, "-n" | "-e" | "-E" | "-ne" | "-en"))
+            .collect();
+        Some(args.join(" "))
+    }
+
     /// What an `echo`/`printf` of static words prints, wherever its output goes.
     fn literal_text(&self, c: &SimpleCommand) -> Option<String> {
         if c.argv.iter().any(|w| w.dynamic) {
