@@ -2404,6 +2404,41 @@ mod feed_and_upload_gaps {
     }
 }
 
+/// A `for` loop over a short literal list is judged once per value.
+mod literal_loops {
+    use super::*;
+
+    #[test]
+    fn each_value_is_judged() {
+        assert_all(
+            &[
+                "for d in /usr /etc /var; do rm -rf \"$d\"; done",
+                "for k in ~/.ssh/id_rsa; do cat $k; done",
+                "for x in /; do for y in etc usr; do rm -rf $x$y; done; done",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "for d in build dist; do rm -rf $d; done",
+                "for i in 1 2 3; do echo $i; done",
+                "for f in a.txt b.txt; do cp \"$f\" backup/; done",
+            ],
+            Decision::Allow,
+        );
+        // Deeply nested loops stay cheap: the per-value walks have a budget.
+        let mut line = String::new();
+        for i in 0..12 {
+            line.push_str(&format!("for v{i} in 1 2 3 4 5 6 7 8; do "));
+        }
+        line.push_str("echo x");
+        for _ in 0..12 {
+            line.push_str("; done");
+        }
+        assert_eq!(decision(&line), Decision::Allow);
+    }
+}
+
 /// The labelled gate corpus (`corpus/gate.jsonl`): the engine must keep its measured accuracy.
 mod corpus {
     use super::*;

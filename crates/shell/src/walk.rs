@@ -55,6 +55,9 @@ pub(crate) struct Walker<'l> {
     /// Files an earlier command of the line wrote literal text to (`echo 'sh' > $TF`): the
     /// target as written and the text, so that running the file later is judged by its text.
     written: Vec<(String, String)>,
+    /// How many more `for` bodies may be walked once per literal value (bounds the work of
+    /// nested loops).
+    loop_budget: usize,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -70,6 +73,7 @@ impl<'l> Walker<'l> {
             incoming: None,
             fast: true,
             written: Vec::new(),
+            loop_budget: 32,
         }
     }
 
@@ -425,13 +429,57 @@ impl<'l> Walker<'l> {
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list, ctx),
             ast::CompoundCommand::Subshell(s) => self.list(&s.list, ctx),
             ast::CompoundCommand::ForClause(f) => {
+                let mut literal: Vec<String> = Vec::new();
+                let mut all_literal = true;
                 for w in f.values.iter().flatten() {
-                    let (_, subs) = self.word(&w.value, ctx)?;
+                    let (word, subs) = self.word(&w.value, ctx)?;
+                    all_literal &= subs.is_empty()
+                        && !word.dynamic
+                        && !word.text.bytes().any(|b| b"*?[".contains(&b));
+                    literal.push(word.text);
                     for a in subs {
                         self.out.loop_values.push((a, f.variable_name.clone()));
                     }
                 }
-                self.list(&f.body.list, ctx)
+                let mark = (
+                    self.out.commands.len(),
+                    self.out.pipes.len(),
+                    self.out.feeds.len(),
+                    self.out.loop_values.len(),
+                    self.written.len(),
+                );
+                let mains = self.list(&f.body.list, ctx)?;
+                // `for d in /usr /etc; do rm -rf "$d"; done`: a short literal list is walked once
+                // per value instead, the variable bound to it, when the body is small.
+                let body = self.out.commands.len() - mark.0;
+                let name = f.variable_name.as_str();
+                if !(all_literal
+                    && !literal.is_empty()
+                    && literal.len() <= 8
+                    && body > 0
+                    && literal.len() <= self.loop_budget
+                    && mark.0 + body * literal.len() <= self.limits.max_commands / 2
+                    && self.vars.iter().all(|(n, v)| n != name || v.is_none())
+                    && self.vars.len() < 256)
+                {
+                    return Ok(mains);
+                }
+                self.out.commands.truncate(mark.0);
+                self.out.pipes.truncate(mark.1);
+                self.out.feeds.truncate(mark.2);
+                self.out.loop_values.truncate(mark.3);
+                self.written.truncate(mark.4);
+                self.vars.retain(|(n, _)| n != name);
+                self.loop_budget -= literal.len();
+                let mut mains = Vec::new();
+                for v in literal {
+                    self.vars.push((name.to_owned(), Some(v)));
+                    let walked = self.list(&f.body.list, ctx);
+                    self.vars.retain(|(n, _)| n != name);
+                    mains.extend(walked?);
+                }
+                self.vars.push((name.to_owned(), None));
+                Ok(mains)
             }
             ast::CompoundCommand::CaseClause(c) => {
                 self.word(&c.value.value, ctx)?;
