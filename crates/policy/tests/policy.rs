@@ -2426,6 +2426,19 @@ mod literal_loops {
             ],
             Decision::Allow,
         );
+        // `.` and `..` in absolute paths are resolved by name.
+        assert_all(
+            &[
+                "rm -rf /tmp/../",
+                "rm -rf /usr/./",
+                "cat /tmp/../etc/shadow",
+            ],
+            Decision::Deny,
+        );
+        assert_not(
+            &["rm -rf /tmp/build/../cache", "ls /usr/local/../bin"],
+            Decision::Deny,
+        );
         // Deeply nested loops stay cheap: the per-value walks have a budget.
         let mut line = String::new();
         for i in 0..12 {
