@@ -3884,6 +3884,22 @@ fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         if name == "wget" && (*a == "-O" || *a == "--output-document") {
             write_target(next, j);
         }
+        // `wget -P /etc/cron.d/ URL`: the file lands in that directory under the URL's name.
+        if name == "wget"
+            && let Some(dir) = (if *a == "-P" || *a == "--directory-prefix" {
+                Some(next)
+            } else {
+                a.strip_prefix("--directory-prefix=")
+            })
+            && let Some(url) = args.iter().find(|u| u.contains("://"))
+        {
+            let file = url
+                .rsplit('/')
+                .next()
+                .filter(|f| !f.is_empty())
+                .unwrap_or("index.html");
+            write_target(&format!("{}/{file}", dir.trim_end_matches('/')), j);
+        }
     }
     if let Some(f) = upload_file {
         if f == "-" && c.stdin == Source::Inherited {
@@ -4807,6 +4823,14 @@ fn remote_copy_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 && remote_spec(dest)
             {
                 sent.extend(sources.iter().copied().filter(|s| !remote_spec(s)));
+            }
+            // `scp host:/x ~/.ssh/authorized_keys`: a remote file copied over a local one.
+            if name == "scp"
+                && let Some((dest, sources)) = ops.split_last()
+                && !remote_spec(dest)
+                && sources.iter().any(|s| remote_spec(s))
+            {
+                write_target(dest, j);
             }
         }
         _ => {

@@ -1251,19 +1251,54 @@ fn same_file(got: &str, run: &str) -> bool {
 /// downloads is run later on the same line.
 fn downloaded_then_run(a: &Analysis, parts: &mut [Judged]) {
     let mut got: Vec<String> = Vec::new();
+    // The working directory is a downloaded tree: `git clone URL r && cd r`, or an archive
+    // from a download unpacked here (`curl URL | tar xz`).
+    let mut inside = false;
     for (i, c) in a.commands.iter().enumerate() {
         let Some(name) = c.static_name() else {
             continue;
         };
-        if !got.is_empty() {
+        if name == "cd"
+            && let Some(d) = c.args().next()
+        {
+            inside = got.iter().any(|g| same_file(g, d));
+        }
+        if matches!(name, "tar" | "gtar" | "bsdtar" | "unzip" | "bsdunzip")
+            && let Source::Pipe(p) = c.stdin
+            && a.commands
+                .get(p)
+                .and_then(|x| x.static_name())
+                .is_some_and(judge::is_downloader)
+        {
+            match c
+                .argv
+                .windows(2)
+                .find(|w| w[0].text == "-C" || w[0].text == "-d")
+            {
+                Some(w) => got.push(w[1].text.clone()),
+                None => inside = true,
+            }
+        }
+        if !got.is_empty() || inside {
             // The program run: the command word itself, or a script operand of a shell or
             // interpreter (`sh x.sh`, `python3 p.py`, `. ./env.sh`).
             let word = c.argv.first().map_or("", |w| w.text.as_str());
-            let direct = word.contains('/') && got.iter().any(|g| same_file(g, word));
+            // The build entry points of a source tree run the way `make` does; installers and
+            // other programs in it are what the rule is about.
+            let relative = |p: &str| {
+                (p.starts_with("./") || p.starts_with("bin/"))
+                    && !matches!(
+                        toolcap_shell::basename(p),
+                        "configure" | "autogen.sh" | "gradlew" | "mvnw" | "bootstrap" | "x.py"
+                    )
+            };
+            let direct = word.contains('/')
+                && (got.iter().any(|g| same_file(g, word)) || (inside && relative(word)));
             let script = judge::reads_program(c, name)
-                && c.args()
-                    .find(|x| !x.starts_with('-'))
-                    .is_some_and(|f| got.iter().any(|g| same_file(g, f)));
+                && c.args().find(|x| !x.starts_with('-')).is_some_and(|f| {
+                    got.iter().any(|g| same_file(g, f))
+                        || (inside && !f.starts_with('/') && !f.starts_with('~'))
+                });
             if (direct || script)
                 && let Some(j) = parts.get_mut(i)
             {
