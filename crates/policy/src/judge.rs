@@ -1054,6 +1054,26 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
+    // `go run github.com/x/y@latest`: a module fetched from the network and run at once, like
+    // `npx pkg`.
+    if name == "go"
+        && c.args().next() == Some("run")
+        && c.args().skip(1).any(|a| {
+            !a.starts_with(['-', '.', '/'])
+                && a.split('/').next().is_some_and(|d| d.contains('.'))
+                && a.contains('/')
+                && !a.ends_with(".go")
+        })
+    {
+        j.hit_alt(
+            "download.run-package",
+            Decision::Ask,
+            Risk::High,
+            Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+            "downloads a Go module and runs it",
+            "read the module's source first, then go install a pinned version",
+        );
+    }
     // `sudo screen`, `sudo tmux`, `sudo tmux new -s x`: a multiplexer session whose shell is
     // root's (a command given to it is judged on its own).
     if c.privileged && matches!(name, "screen" | "tmux") {

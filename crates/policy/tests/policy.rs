@@ -2079,6 +2079,9 @@ mod wrapper_gaps {
             Decision::Deny,
         );
         assert_eq!(decision("npx -y cowsay hi"), Decision::Ask);
+        assert_eq!(decision("go run github.com/x/y@latest"), Decision::Ask);
+        assert_eq!(decision("go run ./cmd/server"), Decision::Allow);
+        assert_eq!(decision("go run main.go"), Decision::Allow);
     }
 
     #[test]
