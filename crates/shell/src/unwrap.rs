@@ -699,9 +699,11 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
             strip_after(args, &["c", "n", "--class", "--classdata"])
         }
-        "nohup" | "builtin" | "rlwrap" | "unbuffer" | "catchsegv" | "dbus-run-session"
-        | "xvfb-run" | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot"
-        | "aa-exec" | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        // `unbuffer -p CMD`: -p (read from a pipeline) takes no value.
+        "unbuffer" => strip_after(args, &[]),
+        "nohup" | "builtin" | "rlwrap" | "catchsegv" | "dbus-run-session" | "xvfb-run"
+        | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot" | "aa-exec"
+        | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
         // `faketime [-m] [-f] [-p PID] TIMESTAMP CMD`: the timestamp comes before the command.
         "faketime" => {
             let op = first_operand(args, &["p", "--date-prog"]);
@@ -987,25 +989,14 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
         }
         "script" => {
-            let op = first_operand(
-                args,
-                &[
-                    "c",
-                    "T",
-                    "O",
-                    "I",
-                    "B",
-                    "E",
-                    "--command",
-                    "--log-timing",
-                    "--log-out",
-                    "--log-in",
-                    "--log-io",
-                    "--echo",
-                ],
-            );
-            for (i, a) in args.iter().take(op).enumerate() {
-                if (a.text == "-c" || a.text == "--command")
+            // Options may follow the file operand too (`script /dev/null -qc CMD`).
+            for (i, a) in args.iter().enumerate() {
+                let cluster_c = a.text.starts_with('-')
+                    && !a.text.starts_with("--")
+                    && a.text.len() > 2
+                    && a.text.ends_with('c')
+                    && a.text[1..].bytes().all(|b| b.is_ascii_alphabetic());
+                if (a.text == "-c" || a.text == "--command" || cluster_c)
                     && let Some(s) = args.get(i + 1)
                 {
                     return Step::Shell {
