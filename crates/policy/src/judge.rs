@@ -1054,6 +1054,28 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
+    // `kubectl run x --overrides='{"spec":{"hostPID":true,...,"privileged":true}}'`: a pod
+    // with the host's processes or full privileges (a way onto the node).
+    if matches!(name, "kubectl" | "oc")
+        && c.args().any(|a| {
+            let a: String = a.chars().filter(|ch| !ch.is_whitespace()).collect();
+            a.starts_with("--overrides=") || a.starts_with('{')
+        })
+    {
+        let host = c.args().any(|a| {
+            let a: String = a.chars().filter(|ch| !ch.is_whitespace()).collect();
+            a.contains("\"privileged\":true")
+                || a.contains("\"hostPID\":true")
+                || a.contains("\"path\":\"/\"")
+        });
+        if host {
+            j.deny(
+                "docker.privileged",
+                C_PRIV | C_SHELL,
+                "starts a pod with full privileges, the host's processes or the host's root",
+            );
+        }
+    }
     // `go run github.com/x/y@latest`: a module fetched from the network and run at once, like
     // `npx pkg`.
     if name == "go"
