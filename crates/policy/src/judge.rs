@@ -5609,6 +5609,19 @@ fn code_rules(code: &str, j: &mut Judged) {
         ">>",
         "\">\"",
         "'>'",
+        // Writers that take the target as an argument.
+        "urlretrieve",
+        "shutil.copy",
+        "shutil.move",
+        "copyfile",
+        "os.rename",
+        "os.replace",
+        "os.symlink",
+        "FileUtils.cp",
+        "copyFileSync",
+        "symlinkSync",
+        "write_text",
+        "write_bytes",
     ]
     .iter()
     .any(|m| code.contains(m));
