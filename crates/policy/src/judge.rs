@@ -1180,7 +1180,14 @@ fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged
             "a program's command option runs a program from a scratch directory",
         );
     }
-    let via_wrapper = c.via.iter().any(|w| {
+    // Wrappers before the last hop to another machine (`timeout 9 ssh host bash -s`,
+    // `sshpass -e ssh host sh`) wrap the local client, not the remote shell.
+    let local = c
+        .via
+        .iter()
+        .rposition(|w| w.kind == WrapperKind::Remote)
+        .map_or(0, |r| r + 1);
+    let via_wrapper = c.via.get(local..).unwrap_or(&[]).iter().any(|w| {
         let replaces_shell = w.kind == WrapperKind::Prefix
             && matches!(
                 w.program.as_str(),

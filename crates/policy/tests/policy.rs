@@ -2098,6 +2098,21 @@ mod wrapper_gaps {
             assert_eq!(v.commands.len(), 1, "{line}: {:?}", v.commands);
         }
         assert_eq!(decision("ssh host -t 'rm -rf /'"), Decision::Deny);
+        // Local wrappers of the ssh client do not make the remote shell a shell escape.
+        assert_not(
+            &[
+                "sshpass -p pw ssh 10.0.0.1 -p 22 bash -s < setup.sh",
+                "timeout 10 ssh host bash -s < setup.sh",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "timeout 5 ssh host 'timeout 3 sh -i'",
+                "sshpass -e ssh host 'nice /bin/sh'",
+            ],
+            Decision::Deny,
+        );
     }
 
     #[test]
