@@ -1030,6 +1030,24 @@ fn classify(name: &str, raw: &Raw) -> Step {
                 kind: WrapperKind::Shell,
             }
         }
+        // `alias ls='rm -rf ~'; ls`: what an alias will run is judged as if it ran (the
+        // definition and its later use may be far apart, or the use hidden behind a common
+        // name). `alias` alone or `alias ll` only prints.
+        "alias" => {
+            let values: Vec<&str> = args
+                .iter()
+                .filter_map(|w| w.text.split_once('=').map(|(_, v)| v))
+                .filter(|v| !v.trim().is_empty())
+                .collect();
+            if values.is_empty() {
+                return Step::Keep;
+            }
+            Step::Shell {
+                src: values.join("\n"),
+                privileged: false,
+                kind: WrapperKind::Shell,
+            }
+        }
         "find" => find_step(args),
         // `echo CMD | at now`, `at now <<< CMD`, `batch <<EOF`: at runs its input as a script.
         "at" | "batch"
