@@ -3309,10 +3309,22 @@ fn find_rules(c: &SimpleCommand, j: &mut Judged) {
 
 fn git_rules(c: &SimpleCommand, j: &mut Judged) {
     let args = Args::new(c);
-    let sub = args
-        .iter()
-        .position(|a| !a.starts_with('-'))
-        .map(|i| (i, args[i]));
+    // The subcommand is the first word that is neither a global option nor the value of one
+    // (`git -C ../svc push --force`, `git -c push.default=current push -f`).
+    let mut i = 0;
+    let sub = loop {
+        let Some(a) = args.get(i) else { break None };
+        if matches!(
+            *a,
+            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+        ) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            break Some((i, *a));
+        }
+    };
     let Some((at, sub)) = sub else { return };
     let rest = &args[at + 1..];
     match sub {

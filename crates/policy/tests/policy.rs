@@ -2574,3 +2574,28 @@ mod aliases {
         assert_all(&["alias ll='ls -la'", "alias", "alias ll"], Decision::Allow);
     }
 }
+
+/// git's global options and their values come before the subcommand.
+mod git_global_options {
+    use super::*;
+
+    #[test]
+    fn the_subcommand_is_found_after_global_options_and_their_values() {
+        assert_all(
+            &[
+                "git -C ../service push --force origin main",
+                "git -c push.default=current push -f",
+                "git --git-dir ../x/.git reset --hard HEAD~3 && git --git-dir ../x/.git push -f",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "git -C sub status",
+                "git --no-pager log",
+                "git -C ../lib diff",
+            ],
+            Decision::Allow,
+        );
+    }
+}
