@@ -2599,3 +2599,27 @@ mod git_global_options {
         );
     }
 }
+
+/// A substitution whose pipeline decodes literal data has that data as its output.
+mod decoded_substitutions {
+    use super::*;
+
+    #[test]
+    fn a_base64_decoded_substitution_is_judged_by_what_it_decodes_to() {
+        assert_all(
+            &[
+                "sh -c \"$(echo 'cm0gLXJmIH4=' | base64 -d)\"",
+                "$(echo cm0gLXJmIH4= | base64 -d)",
+                "eval \"$(printf cm0gLXJmIH4= | base64 --decode)\"",
+            ],
+            Decision::Deny,
+        );
+        assert_all(
+            &[
+                "echo $(echo aGVsbG8= | base64 -d)",
+                "x=$(echo bHM= | base64 -d); $x",
+            ],
+            Decision::Allow,
+        );
+    }
+}

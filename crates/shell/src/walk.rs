@@ -976,11 +976,24 @@ impl<'l> Walker<'l> {
         Ok((fields, subs))
     }
 
-    /// The output of a substitution when it is one `echo`/`printf` of static words (`$(echo rm)`).
+    /// The output of a substitution when it is one `echo`/`printf` of static words
+    /// (`$(echo rm)`), or a pipeline of such a command into decoders of literal data
+    /// (`$(echo cm0gLXJmIH4= | base64 -d)`).
     fn static_output(&self, first: usize) -> Option<String> {
         let cmds = self.out.commands.get(first..)?;
-        let [_] = cmds else { return None };
-        self.literal_output(first)
+        let last = first + cmds.len().checked_sub(1)?;
+        // Every command after the first reads the one before it: one pipeline, whose output is
+        // the last command's.
+        let chained = (first + 1..=last).all(|k| {
+            self.out
+                .commands
+                .get(k)
+                .is_some_and(|c| matches!(c.stdin, Source::Pipe(from) if from + 1 == k))
+        });
+        if !chained {
+            return None;
+        }
+        self.literal_output(last)
     }
 
     /// The output of `commands[i]` when it is an `echo`/`printf` of static words.
