@@ -518,8 +518,9 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                 || matches!(name(i), "dig" | "nslookup" | "host" | "drill" | "kdig")
         })
         .collect();
+    // Through pipes and through substitutions (`cat <(curl URL) | sh`, `echo "$(curl URL)" | sh`).
     for _ in 0..4 {
-        for &(x, y) in &a.pipes {
+        for &(x, y) in a.pipes.iter().chain(&a.feeds) {
             if tainted.get(x).copied().unwrap_or(false)
                 && let Some(t) = tainted.get_mut(y)
             {
