@@ -179,7 +179,7 @@ impl Judged {
         });
     }
 
-    fn deny(&mut self, rule: &'static str, caps: Capabilities, reason: &'static str) {
+    pub(crate) fn deny(&mut self, rule: &'static str, caps: Capabilities, reason: &'static str) {
         self.hit(rule, Decision::Deny, Risk::Critical, caps, reason);
     }
 

@@ -878,14 +878,11 @@ fn line_rules(a: &Analysis, parts: &mut [Judged]) {
                             .any(|x| matches!(x, "--prune=now" | "--prune=all" | "--aggressive"))
                 });
             if prune && let Some(j) = parts.get_mut(i) {
-                j.findings.push(Finding {
-                    rule: "git.destroy-recovery",
-                    decision: Decision::Deny,
-                    risk: Risk::Critical,
-                    caps: Capabilities::DESTRUCTIVE,
-                    reason: "expires the reflog and prunes: lost commits cannot be recovered",
-                    alternative: None,
-                });
+                j.deny(
+                    "git.destroy-recovery",
+                    Capabilities::DESTRUCTIVE,
+                    "expires the reflog and prunes: lost commits cannot be recovered",
+                );
             }
         }
     }
@@ -1062,14 +1059,11 @@ fn relative_secret_reads(a: &Analysis, parts: &mut [Judged]) {
             .get_mut(i)
             .filter(|j| secret && !j.findings.iter().any(|f| f.rule == "read.sensitive"))
         {
-            j.findings.push(Finding {
-                rule: "read.sensitive",
-                decision: Decision::Deny,
-                risk: Risk::Critical,
-                caps: Capabilities::READS_SENSITIVE | Capabilities::FILE_READ,
-                reason: "reads a secret by a relative path or a link the line made to it",
-                alternative: None,
-            });
+            j.deny(
+                "read.sensitive",
+                Capabilities::READS_SENSITIVE | Capabilities::FILE_READ,
+                "reads a secret by a relative path or a link the line made to it",
+            );
         }
     }
 }
@@ -1104,14 +1098,11 @@ fn fork_bomb(a: &Analysis, parts: &mut [Judged]) {
         }
         for i in calls {
             if let Some(j) = parts.get_mut(i) {
-                j.findings.push(Finding {
-                    rule: "process.fork-bomb",
-                    decision: Decision::Deny,
-                    risk: Risk::Critical,
-                    caps: Capabilities::PROCESS_CONTROL | Capabilities::DESTRUCTIVE,
-                    reason: "a function that pipes into itself: a fork bomb exhausts the machine",
-                    alternative: None,
-                });
+                j.deny(
+                    "process.fork-bomb",
+                    Capabilities::PROCESS_CONTROL | Capabilities::DESTRUCTIVE,
+                    "a function that pipes into itself: a fork bomb exhausts the machine",
+                );
             }
         }
         return;
