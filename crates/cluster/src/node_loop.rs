@@ -405,6 +405,12 @@ pub fn moments_of(fleet: &FleetConfig, rows: &[Vec<f64>]) -> Result<Moments, Clu
     Ok(m)
 }
 
+/// Drops all but the newest [`KEEP_FINDINGS`] entries.
+fn keep_last<T>(v: &mut Vec<T>) {
+    let excess = v.len().saturating_sub(KEEP_FINDINGS);
+    v.drain(..excess);
+}
+
 /// The `byzantine_shift` simulation switch: `m` with `shift` added to every mean coordinate.
 fn shifted(m: Moments, shift: f64) -> Moments {
     if shift == 0.0 || m.count() == 0 {
@@ -455,6 +461,8 @@ pub struct NodeLoop {
     state: Option<Arc<dyn StateStore>>,
     /// This node's committee (its children), as fleet ids.
     committee: Vec<NodeId>,
+    /// The children that have children of their own (whose summaries need a certificate).
+    aggregating_children: BTreeSet<NodeId>,
     /// Proposals awaiting endorsement, by epoch.
     proposals: BTreeMap<u64, Proposal>,
     /// The hash of the summary this node sent up, for its last epochs.
@@ -503,6 +511,14 @@ impl NodeLoop {
             .enumerate()
             .filter(|(_, m)| m.parent.as_deref() == Some(cfg.me.as_str()))
             .map(|(i, m)| (m.id.clone(), NodeId(i as u64)))
+            .collect();
+        let aggregating_children = children
+            .values()
+            .copied()
+            .filter(|c| {
+                usize::try_from(c.0)
+                    .is_ok_and(|i| !crate::cosign::committee(&membership, i).is_empty())
+            })
             .collect();
         let n = membership.members.len();
         let clock = ClockWriter::new(
@@ -580,6 +596,7 @@ impl NodeLoop {
             clock_committed,
             state: None,
             committee: crate::cosign::committee(&membership, idx),
+            aggregating_children,
             proposals: BTreeMap::new(),
             sent: BTreeMap::new(),
             proven: BTreeSet::new(),
@@ -875,14 +892,10 @@ impl NodeLoop {
         d: Delivery,
         sink: &dyn EvidenceSink,
     ) {
-        let members = self.cfg.membership.members.clone();
         let checked = decode_signed_evidence(payload).ok().filter(|(signed, _)| {
             let ev = &signed.record;
             // Signed by the child, as its reporter, about one of the child's own children.
-            let subject_parent = usize::try_from(ev.subject.0)
-                .ok()
-                .and_then(|i| members.get(i))
-                .and_then(|m| m.parent.as_deref());
+            let subject_parent = self.member(ev.subject).and_then(|m| m.parent.as_deref());
             signed.signer == child
                 && ev.reporter == child
                 && subject_parent == Some(from.as_str())
@@ -904,11 +917,7 @@ impl NodeLoop {
             return;
         };
         let ev = &signed.record;
-        let subject = usize::try_from(ev.subject.0)
-            .ok()
-            .and_then(|i| members.get(i))
-            .map(|m| m.id.clone())
-            .unwrap_or_default();
+        let subject = self.member_name(ev.subject);
         let view = ReportedFinding {
             reporter: from,
             epoch: ev.epoch,
@@ -923,8 +932,7 @@ impl NodeLoop {
                 s.flagged_below.insert(subject);
             }
             s.reported_findings.push(view);
-            let excess = s.reported_findings.len().saturating_sub(KEEP_FINDINGS);
-            s.reported_findings.drain(..excess);
+            keep_last(&mut s.reported_findings);
         }
         self.settle(vec![(d, entry)]).await;
     }
@@ -998,10 +1006,9 @@ impl NodeLoop {
                     return;
                 };
                 let answer = AttestMsg::Quote { nonce, evidence }.encode();
-                let Ok(frame) = self.link.seal(&parent.id, FrameKind::Attestation, &answer) else {
-                    return;
-                };
-                if transport.send(&parent, frame).await.is_ok()
+                if self
+                    .deliver(transport, &parent, FrameKind::Attestation, &answer)
+                    .await
                     && let Ok(mut s) = self.status.lock()
                 {
                     s.quotes_sent += 1;
@@ -1237,8 +1244,7 @@ impl NodeLoop {
                 }
             }
             s.findings.extend(views);
-            let excess = s.findings.len().saturating_sub(64);
-            s.findings.drain(..excess);
+            keep_last(&mut s.findings);
             s.merged_epoch = Some(epoch);
             s.baseline = Some(agg.summary.output.mean().to_vec());
             s.baseline_count = agg.summary.output.count();
@@ -1246,12 +1252,9 @@ impl NodeLoop {
         // Final: every child reported, and every child with a committee of its own sent a
         // certificate (decision 0097). Otherwise degraded: the last final baseline stands.
         let is_final = p.summaries.len() == self.children.len()
-            && p.summaries.keys().all(|c| {
-                p.certified.contains(c)
-                    || usize::try_from(c.0)
-                        .map(|i| crate::cosign::committee(&self.cfg.membership, i).is_empty())
-                        .unwrap_or(false)
-            });
+            && p.summaries
+                .keys()
+                .all(|c| p.certified.contains(c) || !self.aggregating_children.contains(c));
         if let Ok(mut s) = self.status.lock() {
             if is_final {
                 s.final_epoch = Some(epoch);
@@ -1294,10 +1297,8 @@ impl NodeLoop {
             };
             // Too large a request (a very wide committee) fails to seal: the epoch goes up
             // uncertified at its deadline.
-            let Ok(frame) = self.link.seal(&id, FrameKind::CoSign, &request) else {
-                continue;
-            };
-            let _ = transport.send(&member, frame).await;
+            self.deliver(transport, &member, FrameKind::CoSign, &request)
+                .await;
         }
         self.proposals.insert(
             epoch,
@@ -1374,14 +1375,10 @@ impl NodeLoop {
         let Some(entry) = self.stamp(&vote.record) else {
             return;
         };
-        let Ok(frame) = self.link.seal(
-            &parent.id,
-            FrameKind::CoSign,
-            &encode_signed_endorsement(&vote, &entry),
-        ) else {
-            return;
-        };
-        if transport.send(&parent, frame).await.is_ok()
+        let payload = encode_signed_endorsement(&vote, &entry);
+        if self
+            .deliver(transport, &parent, FrameKind::CoSign, &payload)
+            .await
             && let Ok(mut s) = self.status.lock()
         {
             s.endorsements_sent += 1;
@@ -1424,8 +1421,7 @@ impl NodeLoop {
                 rejected: false,
                 audit_index: index,
             });
-            let excess = s.findings.len().saturating_sub(KEEP_FINDINGS);
-            s.findings.drain(..excess);
+            keep_last(&mut s.findings);
         }
         let Some(grandparent) = parent
             .parent
@@ -1436,8 +1432,9 @@ impl NodeLoop {
             return;
         };
         let proof = crate::cosign::FalseSummaryProof { evidence, request }.encode();
-        if let Ok(frame) = self.link.seal(&grandparent.id, FrameKind::Evidence, &proof)
-            && transport.send(&grandparent, frame).await.is_ok()
+        if self
+            .deliver(transport, &grandparent, FrameKind::Evidence, &proof)
+            .await
             && let Ok(mut s) = self.status.lock()
         {
             s.proofs_sent += 1;
@@ -1484,19 +1481,11 @@ impl NodeLoop {
                 s.state_errors += 1;
             }
         }
-        let members = &self.cfg.membership.members;
-        let name = |n: NodeId| {
-            usize::try_from(n.0)
-                .ok()
-                .and_then(|i| members.get(i))
-                .map(|m| m.id.clone())
-                .unwrap_or_default()
-        };
         let ev = &proof.evidence.record;
         let view = ReportedFinding {
-            reporter: name(ev.reporter),
+            reporter: self.member_name(ev.reporter),
             epoch: ev.epoch,
-            subject: name(subject),
+            subject: self.member_name(subject),
             kind: ev.kind.name(),
             value: ev.value,
             bound: ev.bound,
@@ -1506,8 +1495,7 @@ impl NodeLoop {
             s.proven_false.insert(view.subject.clone());
             s.flagged.insert(view.subject.clone());
             s.reported_findings.push(view);
-            let excess = s.reported_findings.len().saturating_sub(KEEP_FINDINGS);
-            s.reported_findings.drain(..excess);
+            keep_last(&mut s.reported_findings);
         }
     }
 
@@ -1575,17 +1563,40 @@ impl NodeLoop {
         let Some(entry) = self.stamp(&ev.record) else {
             return;
         };
-        let Ok(frame) = self.link.seal(
-            &parent.id,
-            FrameKind::Evidence,
-            &encode_signed_evidence(&ev, &entry),
-        ) else {
-            return;
-        };
-        if transport.send(&parent, frame).await.is_ok()
+        let payload = encode_signed_evidence(&ev, &entry);
+        if self
+            .deliver(transport, &parent, FrameKind::Evidence, &payload)
+            .await
             && let Ok(mut s) = self.status.lock()
         {
             s.evidence_sent += 1;
+        }
+    }
+
+    /// The member with fleet id `n`.
+    fn member(&self, n: NodeId) -> Option<&crate::Member> {
+        usize::try_from(n.0)
+            .ok()
+            .and_then(|i| self.cfg.membership.members.get(i))
+    }
+
+    /// The name of the member with fleet id `n` (empty if there is none).
+    fn member_name(&self, n: NodeId) -> String {
+        self.member(n).map(|m| m.id.clone()).unwrap_or_default()
+    }
+
+    /// Seals `payload` for `to` and publishes it; whether the broker stored it (a payload too
+    /// large for a frame, or a broker error, is `false`).
+    async fn deliver(
+        &mut self,
+        transport: &NatsTransport,
+        to: &crate::Member,
+        kind: FrameKind,
+        payload: &[u8],
+    ) -> bool {
+        match self.link.seal(&to.id, kind, payload) {
+            Ok(frame) => transport.send(to, frame).await.is_ok(),
+            Err(_) => false,
         }
     }
 
@@ -1614,13 +1625,10 @@ impl NodeLoop {
             clock: entry,
             certificate,
         };
-        let Ok(frame) = self
-            .link
-            .seal(&parent.id, FrameKind::Summary, &frame.encode())
-        else {
-            return;
-        };
-        if transport.send(&parent, frame).await.is_ok() {
+        if self
+            .deliver(transport, &parent, FrameKind::Summary, &frame.encode())
+            .await
+        {
             self.sent.insert(epoch, hash);
             while self.sent.len() > 16 {
                 self.sent.pop_first();
